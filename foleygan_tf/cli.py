@@ -1,0 +1,75 @@
+"""The ``foleygan`` command.
+
+Each sub-command lives in its own module under ``foleygan_tf/commands/`` and exposes
+``register(subparsers, common)``; ``common`` is a parent parser carrying ``--preset`` and the
+repeatable ``--set dotted.field=value`` override shared by every command. Heavy imports
+(TensorFlow) happen inside the handlers so that ``foleygan --help`` stays instant.
+
+Errors that are the user's (bad input file, bad option) are raised as ``UserError`` (or
+``ValueError``/``FileNotFoundError``) and printed as one line, without a traceback, exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Order = order in `foleygan --help`. A later issue adds its module here.
+COMMAND_MODULES = (
+    "foleygan_tf.commands.demo",
+    "foleygan_tf.commands.codec",
+)
+
+
+class UserError(Exception):
+    """An error caused by the user's input: printed as one line, no traceback."""
+
+
+def common_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--preset", default="tiny", help="config preset: paper, small or tiny (default: tiny)")
+    common.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
+                        help="override a config field, e.g. --set gan.guidance=none (repeatable)")
+    return common
+
+
+def config_from_args(args):
+    """The validated config named by ``--preset`` with every ``--set`` applied."""
+    from foleygan_tf.config import apply_overrides, get_preset
+
+    return apply_overrides(get_preset(args.preset), args.overrides)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="foleygan",
+        description="FoleyGAN in TensorFlow/Keras: synchronised sound for silent video.")
+    from foleygan_tf import __version__
+
+    parser.add_argument("--version", action="version", version=f"foleygan_tf {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = common_parser()
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub, common)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except (UserError, ValueError, FileNotFoundError, IsADirectoryError, PermissionError) as err:
+        print(f"foleygan: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("foleygan: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

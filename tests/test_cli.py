@@ -1,0 +1,57 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from foleygan_tf.cli import main
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_foleygan_help_runs_from_the_installed_entry_point():
+    exe = os.path.join(os.path.dirname(sys.executable), "foleygan")
+    out = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "usage: foleygan" in out.stdout and "demo" in out.stdout and "codec" in out.stdout
+
+
+def test_codec_command_round_trips_a_file(tmp_path, capsys, tf):
+    from foleygan_tf.audio import load_audio, natural_test_signal, write_wav
+
+    src = tmp_path / "in.wav"
+    write_wav(src, natural_test_signal(689, 3.0, 7), 689)
+    out = tmp_path / "out.wav"
+    png = tmp_path / "img.png"
+    assert main(["codec", str(src), "-o", str(out), "--preset", "tiny", "--set", "audio.encoding=stft",
+                 "--plot", str(png)]) == 0
+    line = capsys.readouterr().out
+    snr = float(line.split("SNR ")[1].split(" dB")[0])
+    assert snr > 30
+    decoded = load_audio(out, 689)
+    assert decoded.size == 2067 and png.stat().st_size > 10_000
+
+
+def test_codec_command_bad_input_is_one_line(tmp_path, capsys):
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"")
+    code = main(["codec", str(bad), "-o", str(tmp_path / "o.wav")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.count("\n") == 0 and str(bad) in err and "empty" in err
+    assert not (tmp_path / "o.wav").exists()
+
+
+def test_bad_override_is_one_line(tmp_path, capsys):
+    code = main(["codec", "x.wav", "-o", str(tmp_path / "o.wav"), "--set", "gan.bogus=1"])
+    assert code == 2 and "unknown config field 'gan.bogus'" in capsys.readouterr().err
+
+
+def test_demo_runs_and_reports_every_encoding(tmp_path, capsys, tf):
+    assert main(["demo", "--out", str(tmp_path), "--preset", "tiny"]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert set(summary["round_trip"]) == {"stft", "lms", "ms", "mfcc", "cqt"}
+    assert summary["round_trip"]["stft"]["snr_db"] > 30
+    assert all(-1.0 <= r["image_min"] <= r["image_max"] <= 1.0 for r in summary["round_trip"].values())
+    assert (tmp_path / "image_lms.png").exists() and (tmp_path / "decoded_lms.wav").exists()
+    assert "bundled default models" in capsys.readouterr().out
