@@ -19,6 +19,11 @@ import sys
 COMMAND_MODULES = (
     "foleygan_tf.commands.demo",
     "foleygan_tf.commands.codec",
+    "foleygan_tf.commands.synth_data",
+    "foleygan_tf.commands.prepare",
+    "foleygan_tf.commands.describe",
+    "foleygan_tf.commands.train",
+    "foleygan_tf.commands.export",
 )
 
 

@@ -152,6 +152,10 @@ class TrainConfig:
     beta_2: float = 0.999           # BigGAN Adam β2
     adam_eps: float = 1e-8          # BigGAN paper Adam ε
     d_steps: int = 2                # BigGAN: 2 D steps per G step
+    # D pre-training on real spectrograms before adversarial training (§IV-B-2 "discriminator
+    # block pretrained with original spectrogram image"); the paper gives no length: our choice,
+    # in D optimizer updates. Objective: matching-aware hinge (docs/training.md).
+    d_pretrain_updates: int = 1000
     iterations: int = 12000         # §V-B "500 epochs with 12k iterations" (optimizer updates)
     epochs: int = 500               # §V-B
     mixed_precision: str = "mixed_bfloat16"  # one-GPU design (bf16); float32 on request
@@ -254,7 +258,7 @@ def _small() -> Config:
         trn=TRNConfig(batch_size=32, epochs=30),
         gan=GANConfig(ch=24, z_dim=140, shared_dim=64, guidance_channels=16, ema_start=200),
         train=TrainConfig(batch_size=16, accumulation_steps=4, iterations=4000, epochs=100,
-                          checkpoint_every=100, sample_every=500),
+                          d_pretrain_updates=100, checkpoint_every=100, sample_every=500),
     )
 
 
@@ -269,7 +273,7 @@ def _tiny() -> Config:
         trn=TRNConfig(projection_dim=32, dropout=0.5, mlp_units=32, batch_size=16, epochs=10),
         gan=GANConfig(ch=4, z_dim=60, shared_dim=16, attention_resolution=32, guidance_channels=8,
                       ema_start=0),
-        train=TrainConfig(batch_size=4, accumulation_steps=2, iterations=20, epochs=1,
+        train=TrainConfig(batch_size=4, accumulation_steps=2, iterations=20, epochs=1, d_pretrain_updates=0,
                           mixed_precision="float32", jit_compile=False,
                           checkpoint_every=5, log_every=1, sample_every=10),
     )

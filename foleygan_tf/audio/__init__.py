@@ -1,20 +1,24 @@
-"""Audio: the spectrogram codec (waveform ↔ R×R×3 image, tf.signal) and audio file I/O."""
+"""Audio: the spectrogram codec (waveform ↔ R×R×3 image, tf.signal) and audio file I/O.
 
-from foleygan_tf.audio.codec import PHASELESS, SpectrogramCodec
-from foleygan_tf.audio.io import (
-    AUDIO_EXTENSIONS,
-    AudioFileError,
-    fit_length,
-    load_audio,
-    load_clip,
-    resample,
-    tf_decode_audio_file,
-    to_mono,
-    write_wav,
-)
-from foleygan_tf.audio.test_signals import natural_test_signal
+Names are imported lazily: the file I/O helpers do not need TensorFlow, so worker processes that
+only decode files (``prepare``, ``synth-data``) never pay for importing it.
+"""
 
-__all__ = [
-    "AUDIO_EXTENSIONS", "AudioFileError", "PHASELESS", "SpectrogramCodec", "fit_length", "load_audio",
-    "load_clip", "natural_test_signal", "resample", "tf_decode_audio_file", "to_mono", "write_wav",
-]
+import importlib
+
+_EXPORTS = {
+    "SpectrogramCodec": "codec", "PHASELESS": "codec",
+    "AUDIO_EXTENSIONS": "io", "AudioFileError": "io", "fit_length": "io", "load_audio": "io",
+    "load_clip": "io", "resample": "io", "tf_decode_audio_file": "io", "to_mono": "io", "write_wav": "io",
+    "natural_test_signal": "test_signals",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'foleygan_tf.audio' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"foleygan_tf.audio.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,115 @@
+"""``fit_gan``: adversarial training of a run directory with ``model.fit``, resumable.
+
+``steps`` counts micro-batches of real data (the ``step`` of history.json): one ``train_step``
+consumes ``d_steps × accumulation_steps`` of them, so ``steps=12`` with ``accumulation_steps=2``
+and ``d_steps=2`` runs 3 train steps = 6 discriminator (optimizer) updates + 3 generator updates.
+A second call with a larger ``steps`` continues from the latest checkpoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import keras
+import tensorflow as tf
+
+from foleygan_tf.config import Config
+from foleygan_tf.training.gan import FoleyGAN
+from foleygan_tf.training.gan_callbacks import GANRunKeeper, PretrainCheckpointer, SampleWriter
+from foleygan_tf.training.run_dir import RunDir
+
+CHECKPOINTS_KEPT = 3
+
+
+def make_strategy(name: str) -> tf.distribute.Strategy:
+    """``default`` (one device), ``mirrored`` (all local GPUs/devices) or ``multiworker`` (TF_CONFIG)."""
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ValueError(f"train.distribute must be default, mirrored or multiworker, got {name!r}")
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str):
+    """Build models under ``train.mixed_precision`` (e.g. mixed_bfloat16) and restore the global
+    policy afterwards (layers keep the policy they were built with)."""
+    previous = keras.mixed_precision.dtype_policy()
+    keras.mixed_precision.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_dtype_policy(previous)
+
+
+def global_batch_size(config: Config) -> int:
+    """Examples one ``train_step`` consumes (all replicas): micro-batch × accumulation × D steps."""
+    t = config.train
+    return t.batch_size * t.accumulation_steps * t.d_steps
+
+
+def build_gan(config: Config, strategy: tf.distribute.Strategy | None = None) -> FoleyGAN:
+    strategy = strategy or make_strategy(config.train.distribute)
+    with strategy.scope(), dtype_policy(config.train.mixed_precision):
+        gan = FoleyGAN(config)
+        gan.compile()
+    return gan
+
+
+def fit_gan(config: Config, dataset: tf.data.Dataset, run_dir: str, steps: int, *,
+            sample_conditions: dict | None = None, strategy=None, verbose="auto") -> dict:
+    """Train (or resume) the run in ``run_dir`` until ``steps`` micro-batches have been seen.
+
+    ``dataset`` yields dicts of ``global_batch_size(config)`` examples (``image``, ``class`` or
+    ``class_probs``, ``action_spectrogram``, ``action_curve``) and may repeat forever.
+    ``sample_conditions``: a GAN batch whose conditions drive the TensorBoard samples.
+
+    Returns ``{"gan", "history", "resumed", "diverged", "steps_done"}``; ``diverged`` is the NaN/inf
+    record that stopped training (the last good checkpoint is kept), else ``None``.
+    """
+    from foleygan_tf.audio import SpectrogramCodec
+
+    run = RunDir(run_dir)
+    resumed = run.prepare(config)
+    strategy = strategy or make_strategy(config.train.distribute)
+    gan = build_gan(config, strategy)
+    checkpoint = gan.checkpoint()
+    manager = tf.train.CheckpointManager(checkpoint, run.checkpoint_dir, max_to_keep=CHECKPOINTS_KEPT)
+    if manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    done = gan.micro_batches_seen()
+    history = [r for r in run.read_history() if r.get("step", 0) <= done]
+    remaining = max(0, (int(steps) - done) // gan.micro_batches_per_step)
+    result = {"gan": gan, "history": history, "resumed": resumed, "diverged": None, "steps_done": done}
+    if remaining == 0:
+        return result
+
+    # Batches already consumed (pre-training, then adversarial steps) are skipped: a deterministic
+    # pipeline then continues exactly where an interrupted run was (the resume test relies on it).
+    consumed = gan.pretrain_updates() // gan.d_steps + done // gan.micro_batches_per_step
+    pretrain_left = max(0, config.train.d_pretrain_updates - gan.pretrain_updates()) // gan.d_steps
+    if pretrain_left:
+        gan.set_phase("d_pretrain")
+        saver = PretrainCheckpointer(run, manager, history, config.train.checkpoint_every)
+        with strategy.scope():
+            gan.fit(dataset.skip(consumed), epochs=1, steps_per_epoch=pretrain_left, callbacks=[saver],
+                    verbose=verbose)
+        consumed += pretrain_left
+        gan.set_phase("adversarial")
+        if saver.diverged:
+            result.update(diverged=saver.diverged)
+            return result
+
+    writer = tf.summary.create_file_writer(run.tensorboard_dir)
+    keeper = GANRunKeeper(run, manager, history, config.train.log_every, config.train.checkpoint_every, writer)
+    callbacks = [keeper]
+    if sample_conditions is not None:
+        callbacks.append(SampleWriter(writer, SpectrogramCodec(config.audio), sample_conditions,
+                                      config.train.sample_every, seed=config.seed))
+    with strategy.scope():  # MultiWorkerMirroredStrategy needs fit inside the scope
+        gan.fit(dataset.skip(consumed), epochs=1, steps_per_epoch=remaining, callbacks=callbacks, verbose=verbose)
+    writer.flush()
+    result.update(diverged=keeper.diverged, steps_done=gan.micro_batches_seen())
+    return result

@@ -1,0 +1,304 @@
+"""``FoleyGAN``: the adversarial ``keras.Model`` with a custom ``train_step`` (Algorithm 1, lines 6–11).
+
+One ``train_step`` = ``d_steps`` discriminator updates + one generator update, each update summing
+the gradients of ``accumulation_steps`` micro-batches (paper §V-B: 16 × 128 = 2048):
+
+* the step receives a flat batch of ``d_steps × accumulation_steps × micro_batch`` examples
+  (per replica under ``tf.distribute``) and views it as ``[d_steps, accumulation_steps,
+  micro_batch, …]``, so ``tf.distribute`` can split it along the batch axis like any batch;
+* each update loops over its micro-batches with ``tf.while_loop``; the gradient sums are
+  loop-carried tensors (the accumulators — nothing to checkpoint, since a step is atomic) and
+  ``apply_gradients`` is called once per update, unconditionally — the pattern that works under
+  MirroredStrategy (an apply inside ``tf.cond`` fails with a ``merge_call`` error; DESIGN.md);
+* the G update uses the conditions (class, S_act, P_act) of the last D update's micro-batches and
+  fresh z (the paper's G takes the predicted class and the action spectrogram of real videos);
+* hinge losses (eq. 3), orthogonal regularisation of G (β = ``gan.ortho_reg``), EMA of G after each
+  G update.
+
+The optimizers' ``iterations`` count their own updates: D's is the ``optimizer_updates`` of the
+history, and a ``train_step`` advances it by ``d_steps``.
+
+Data (a dict per example): ``image`` [R, R, 3] real spectrogram, ``class`` int32 label or
+``class_probs`` [C] soft label, ``action_spectrogram`` [R, R, 3], ``action_curve`` [R].
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from foleygan_tf.models import Discriminator, Generator, ModelEMA, orthogonal_regularization
+
+
+METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "ortho_reg")
+
+
+def hinge_d_loss(real_logits, fake_logits):
+    """L_D = E[max(0, 1 − D(x, y))] + E[max(0, 1 + D(G(z, y), y))] (eq. 3); also the two parts."""
+    real = tf.reduce_mean(tf.nn.relu(1.0 - real_logits))
+    fake = tf.reduce_mean(tf.nn.relu(1.0 + fake_logits))
+    return real + fake, real, fake
+
+
+def hinge_g_loss(fake_logits):
+    """L_G = −E[D(G(z, y), y)] (eq. 3)."""
+    return -tf.reduce_mean(fake_logits)
+
+
+def accumulate_gradients(loss_fn, variables, group, k: int):
+    """Sum the gradients of ``loss_fn`` over the ``k`` micro-batches of ``group`` with a
+    ``tf.while_loop`` (loop-carried sums: the accumulators). ``loss_fn(batch) → (loss, parts)``;
+    each micro-batch loss is divided by ``k``, so the sum is the gradient of the mean loss.
+    Returns ``(gradients, [mean loss, mean part…])``."""
+    zeros = [tf.zeros_like(v) for v in variables]
+
+    def body(i, grads, totals):
+        batch = {key: value[i] for key, value in group.items()}
+        with tf.GradientTape() as tape:
+            loss, parts = loss_fn(batch)
+            scaled = loss / float(k)
+        new = tape.gradient(scaled, variables)
+        grads = [g + tf.cast(n, g.dtype) for g, n in zip(grads, new)]
+        totals = [t + tf.cast(p, tf.float32) / float(k) for t, p in zip(totals, (loss,) + tuple(parts))]
+        return i + 1, grads, totals
+
+    _, grads, totals = tf.while_loop(
+        lambda i, *_: i < k, body,
+        (tf.constant(0), zeros, [tf.zeros((), tf.float32)] * (1 + loss_fn.num_parts)))
+    return grads, totals
+
+
+class FoleyGAN(keras.Model):
+    """Owns G, D, the EMA copy of G and both optimizers; trains with ``fit``.
+
+    Args:
+        config: the top-level :class:`~foleygan_tf.config.Config`.
+        generator, discriminator: optional pre-built networks (default: built from ``config``).
+    """
+
+    def __init__(self, config, generator=None, discriminator=None, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        self.generator = generator or Generator(config)
+        self.discriminator = discriminator or Discriminator(config)
+        self.ema = ModelEMA(self.generator, decay=config.gan.ema_decay, start_step=config.gan.ema_start)
+        self.d_steps = int(config.train.d_steps)
+        self.accumulation_steps = int(config.train.accumulation_steps)
+        self.z_dim = int(config.gan.z_dim)
+        self.uses_guidance = config.gan.guidance != "none"
+        self.d_sees_action = bool(config.gan.d_sees_action)
+        self.seed_generator = tf.random.Generator.from_seed(config.seed)
+        self.phase = "adversarial"
+        self.g_updates = tf.Variable(0, dtype=tf.int64, trainable=False, name="g_updates",
+                                     aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
+        # The last step's values (replica mean), for per-step history records; the Mean trackers
+        # above average over the epoch for fit's progress bar and History.
+        self.last_values = {name: tf.Variable(0.0, trainable=False, name=f"last_{name}",
+                                              aggregation=tf.VariableAggregation.MEAN)
+                            for name in METRIC_NAMES}
+        self.built = True  # G, D and the EMA copy create their weights at construction
+
+    @property
+    def ema_generator(self):
+        return self.ema.average
+
+    @property
+    def micro_batches_per_step(self) -> int:
+        """Micro-batches of real data one ``train_step`` consumes (= d_steps × accumulation)."""
+        return self.d_steps * self.accumulation_steps
+
+    def optimizer_updates(self) -> int:
+        """Discriminator updates so far (the ``optimizer_updates`` of history.json)."""
+        return int(self.d_optimizer.iterations.numpy())
+
+    def micro_batches_seen(self) -> int:
+        """The ``step`` of history.json: micro-batches of real data seen (derived, not stored)."""
+        return self.optimizer_updates() * self.accumulation_steps
+
+    def checkpoint(self) -> tf.train.Checkpoint:
+        """Everything a resume needs: G, D, EMA-G, both optimizers, counters and the z RNG state.
+
+        (Gradient accumulators are loop-carried inside one ``train_step``, so a checkpoint taken
+        between steps never holds a half-accumulated gradient.)"""
+        return tf.train.Checkpoint(generator=variables_by_index(self.generator),
+                                   discriminator=variables_by_index(self.discriminator),
+                                   ema_generator=variables_by_index(self.ema.average),
+                                   d_optimizer=self.d_optimizer,
+                                   g_optimizer=self.g_optimizer, g_updates=self.g_updates,
+                                   d_pretrain_optimizer=self.d_pretrain_optimizer,
+                                   seed_generator=self.seed_generator)
+
+    def compile(self, d_optimizer=None, g_optimizer=None, jit_compile=None, **kwargs):
+        t = self.config.train
+        self.d_optimizer = d_optimizer or keras.optimizers.Adam(
+            t.lr_d, beta_1=t.beta_1, beta_2=t.beta_2, epsilon=t.adam_eps, name="d_adam")
+        self.g_optimizer = g_optimizer or keras.optimizers.Adam(
+            t.lr_g, beta_1=t.beta_1, beta_2=t.beta_2, epsilon=t.adam_eps, name="g_adam")
+        # Create the optimizer slots now: their variables must exist before a checkpoint restore.
+        self.d_pretrain_optimizer = keras.optimizers.Adam(
+            t.lr_d, beta_1=t.beta_1, beta_2=t.beta_2, epsilon=t.adam_eps, name="d_pretrain_adam")
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.d_pretrain_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+        super().compile(jit_compile=t.jit_compile if jit_compile is None else jit_compile, **kwargs)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras 3.15 reduces a first batch across replicas to build the model symbolically, which
+        # fails for dict batches under MultiWorkerMirroredStrategy ("Attempt to convert a value
+        # ({'image': PerReplica…}) … to a Tensor"). Nothing needs building: the networks create
+        # their weights at construction, ``compile`` builds the optimizers, the Mean trackers exist.
+        return
+
+    # ---- one step ---------------------------------------------------------------------------
+    def _split(self, data):
+        """Flat ``[d·k·b, …]`` → ``[d, k, b, …]`` for every field."""
+        d, k = self.d_steps, self.accumulation_steps
+
+        def view(x):
+            x = tf.convert_to_tensor(x)
+            return tf.reshape(x, tf.concat([[d, k, -1], tf.shape(x)[1:]], axis=0))
+
+        return {key: view(value) for key, value in data.items()}
+
+    def _class_input(self, batch):
+        return batch["class_probs"] if "class_probs" in batch else batch["class"]
+
+    def _g_inputs(self, batch, z):
+        inputs = {"z": z, "class": self._class_input(batch)}
+        if self.uses_guidance:
+            inputs["action_spectrogram"] = batch["action_spectrogram"]
+            inputs["action_curve"] = batch["action_curve"]
+        return inputs
+
+    def _d_inputs(self, image, batch):
+        inputs = {"image": image, "class": self._class_input(batch)}
+        if self.d_sees_action:
+            inputs["action_spectrogram"] = batch["action_spectrogram"]
+        return inputs
+
+    def _z(self, batch):
+        n = tf.shape(batch["image"])[0]
+        return self.seed_generator.normal(tf.stack([n, self.z_dim]))
+
+    def set_phase(self, phase: str):
+        """``"adversarial"`` (default) or ``"d_pretrain"``; ``fit`` re-traces its step function."""
+        if phase not in ("adversarial", "d_pretrain"):
+            raise ValueError(f"unknown training phase {phase!r}")
+        self.phase = phase
+        self.train_function = None
+        self.make_train_function(force=True)
+
+    def pretrain_updates(self) -> int:
+        return int(self.d_pretrain_optimizer.iterations.numpy())
+
+    def _d_pretrain_step(self, groups):
+        """D pre-training on real spectrograms only (paper §IV-B-2: "the discriminator block
+        pretrained with original spectrogram image S_real"): a matching-aware hinge loss —
+        (real image, its class) is "real", (real image, another class) is "fake" — which teaches D
+        the class structure of real sounds without a generator. Same accumulation and d_steps
+        layout as the adversarial step; its own optimizer."""
+        d_vars = self.discriminator.trainable_variables
+        k = self.accumulation_steps
+        replicas = float(tf.distribute.get_strategy().num_replicas_in_sync)
+        num_classes = self.config.num_classes
+
+        def loss_fn(batch):
+            labels = tf.cast(batch["class"], tf.int32)
+            shift = self.seed_generator.uniform(tf.shape(labels), 1, num_classes, dtype=tf.int32)
+            wrong = {**batch, "class": (labels + shift) % num_classes}
+            wrong.pop("class_probs", None)
+            right = {**batch, "class": labels}
+            right.pop("class_probs", None)
+            real_logits = self.discriminator(self._d_inputs(batch["image"], right), training=True)
+            wrong_logits = self.discriminator(self._d_inputs(batch["image"], wrong), training=True)
+            loss, real, fake = hinge_d_loss(real_logits, wrong_logits)
+            return loss, (real, fake)
+
+        loss_fn.num_parts = 2
+        for d in range(self.d_steps):
+            grads, (loss, real, fake) = accumulate_gradients(loss_fn, d_vars, groups_at(groups, d), k)
+            self.d_pretrain_optimizer.apply_gradients(zip([g / replicas for g in grads], d_vars))
+        values = {"d_loss": loss, "d_real": real, "d_fake": fake}
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+            self.last_values[name].assign(value)
+        return _logs({name: self.trackers[name].result() for name in values})
+
+    def train_step(self, data):
+        groups = self._split(data)
+        if self.phase == "d_pretrain":
+            return self._d_pretrain_step(groups)
+        k = self.accumulation_steps
+        d_vars = self.discriminator.trainable_variables
+        g_vars = self.generator.trainable_variables
+        replicas = float(tf.distribute.get_strategy().num_replicas_in_sync)
+
+        def d_loss_fn(batch):
+            fake = self.generator(self._g_inputs(batch, self._z(batch)), training=True)
+            real_logits = self.discriminator(self._d_inputs(batch["image"], batch), training=True)
+            fake_logits = self.discriminator(self._d_inputs(tf.stop_gradient(fake), batch), training=True)
+            loss, real, fake_part = hinge_d_loss(real_logits, fake_logits)
+            return loss, (real, fake_part)
+
+        d_loss_fn.num_parts = 2
+
+        def g_loss_fn(batch):
+            fake = self.generator(self._g_inputs(batch, self._z(batch)), training=True)
+            adversarial = hinge_g_loss(self.discriminator(self._d_inputs(fake, batch), training=True))
+            ortho = orthogonal_regularization(self.generator, self.config.gan.ortho_reg)
+            return adversarial + ortho, (adversarial, ortho)
+
+        g_loss_fn.num_parts = 2
+
+        for d in range(self.d_steps):  # unrolled: d_steps is small (BigGAN: 2)
+            d_grads, (d_loss, d_real, d_fake) = accumulate_gradients(d_loss_fn, d_vars, groups_at(groups, d), k)
+            d_grads = [g / replicas for g in d_grads]
+            self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
+
+        g_grads, (_, g_adv, ortho) = accumulate_gradients(g_loss_fn, g_vars, groups_at(groups, self.d_steps - 1), k)
+        g_grads = [g / replicas for g in g_grads]
+        self.g_optimizer.apply_gradients(zip(g_grads, g_vars))
+        self.g_updates.assign_add(1)
+        self.ema.update(self.g_updates)
+
+        values = {"d_loss": d_loss, "g_loss": g_adv, "d_real": d_real, "d_fake": d_fake,
+                  "d_grad_norm": tf.linalg.global_norm(d_grads), "g_grad_norm": tf.linalg.global_norm(g_grads),
+                  "ortho_reg": ortho}
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+            self.last_values[name].assign(value)
+        return _logs({name: tracker.result() for name, tracker in self.trackers.items()})
+
+    def call(self, inputs, training=False):
+        """Inference with the EMA generator: ``inputs`` as for :class:`Generator`."""
+        return self.ema.average(inputs, training=training)
+
+
+def _logs(values: dict) -> dict:
+    """Step outputs for ``fit``. Under MultiWorkerMirroredStrategy Keras 3.15 reduces them with
+    ``strategy.reduce("MEAN", v, axis=0)``, which rejects scalars: give it ``[1]`` vectors there
+    (the reduction returns scalars again)."""
+    if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+        return {name: tf.reshape(value, [1]) for name, value in values.items()}
+    return values
+
+
+def variables_by_index(model) -> dict:
+    """``{"v0000": variable, …}`` over *all* of a model's variables (trainable, BN statistics,
+    spectral-norm ``u``), in construction order.
+
+    Why not ``tf.train.Checkpoint(generator=model)``: with Keras 3.15 on TF, layers held in Python
+    lists (our G/D blocks, the guidance convs) are not TF-trackable children in checkpoint mode
+    (``TFLayer._trackable_children`` converts Keras' tracked lists only for SavedModel), so their
+    non-trainable variables would silently be left out — a resumed run then differs from an
+    uninterrupted one. Construction order is fixed by the config, which a resume must match."""
+    return {f"v{i:04d}": v for i, v in enumerate(model.variables)}
+
+
+def groups_at(groups, d):
+    return {key: value[d] for key, value in groups.items()}

@@ -1,0 +1,293 @@
+"""MTRN, 2TRN, frame projection, the action recognizer and the frame feature extractors."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="module")
+def trn(tf):
+    from foleygan_tf.models import trn
+
+    return trn
+
+
+def _analytic_mtrn(n, d, c, u):
+    return sum(k * d * u + u + u * c + c for k in range(2, n + 1))
+
+
+def test_mtrn_parameter_count(trn):
+    m = trn.MultiScaleTRN(num_frames=8, feature_dim=256, num_classes=12, mlp_units=256,
+                          relations_per_scale=3)
+    m.build((None, 8, 256))
+    assert m.count_params() == 2_317_140
+    assert m.count_params() == _analytic_mtrn(8, 256, 12, 256)
+    # the relation tables: every ordered k-subset, increasing indices
+    for k in range(2, 9):
+        table = m.relations[k]
+        assert len(table) == math.comb(8, k)
+        assert np.all(np.diff(table, axis=1) > 0)
+    assert sum(m.num_relations(k) for k in m.scales) == 1 + 6 * 3
+
+
+def test_build_trn_models_from_config(trn, paper_cfg, tiny_cfg):
+    mtrn, pair = trn.build_trn_models(paper_cfg)
+    assert mtrn.count_params() == 2_317_140
+    assert pair.count_params() == (512 * 256 + 256) + (256 * 256 + 256) + (256 * 12 + 12)
+    mtrn, pair = trn.build_trn_models(tiny_cfg)
+    t = tiny_cfg.trn
+    assert mtrn.count_params() == _analytic_mtrn(tiny_cfg.video.num_segments, t.projection_dim,
+                                                 tiny_cfg.num_classes, t.mlp_units)
+
+
+def test_mtrn_random_relations_redrawn_per_call(tf, trn):
+    m = trn.MultiScaleTRN(num_frames=8, feature_dim=16, num_classes=5, mlp_units=16, seed=1)
+    x = tf.random.stateless_normal((3, 8, 16), seed=(1, 2))
+    a, b = m(x, training=True).numpy(), m(x, training=True).numpy()
+    assert np.abs(a - b).max() > 1e-4
+    # inside a traced function too (a numpy draw would be frozen at trace time)
+    fn = tf.function(lambda x: m(x, training=True))
+    outs = [fn(x).numpy() for _ in range(4)]
+    assert all(np.abs(outs[0] - o).max() > 1e-4 for o in outs[1:])
+    # shared by the batch: identical examples get identical outputs in one call
+    same = m(tf.stack([x[0], x[0]]), training=True).numpy()
+    np.testing.assert_allclose(same[0], same[1], rtol=1e-6, atol=1e-6)
+
+
+def test_mtrn_deterministic_mode_is_reproducible_and_the_expectation(tf, trn):
+    m = trn.MultiScaleTRN(num_frames=6, feature_dim=8, num_classes=4, mlp_units=8, seed=3)
+    x = tf.random.stateless_normal((2, 6, 8), seed=(3, 4))
+    d1 = m(x, deterministic=True).numpy()
+    d2 = m(x, deterministic=True).numpy()
+    np.testing.assert_array_equal(d1, d2)
+    fn = tf.function(lambda x: m(x, deterministic=True))
+    np.testing.assert_allclose(fn(x).numpy(), d1, rtol=1e-5, atol=1e-5)
+    det = trn.MultiScaleTRN.from_config({**m.get_config(), "deterministic": True})
+    det.build((None, 6, 8))
+    det.set_weights(m.get_weights())
+    np.testing.assert_allclose(det(x).numpy(), d1, rtol=1e-5, atol=1e-5)
+    # The deterministic output is the expected value of the random output.
+    draws = tf.function(lambda x: m(x))
+    mean = np.mean([draws(x).numpy() for _ in range(600)], axis=0)
+    spread = np.std([draws(x).numpy() for _ in range(50)], axis=0).max()
+    assert spread > 1e-3
+    assert np.abs(mean - d1).max() < 0.15 * spread + 1e-4
+
+
+def test_mtrn_matches_reference_computation(tf, trn):
+    """Deterministic mode vs. an independent numpy implementation of the reference formula."""
+    n, d, c, u, r = 4, 3, 2, 5, 3
+    m = trn.MultiScaleTRN(num_frames=n, feature_dim=d, num_classes=c, mlp_units=u,
+                          relations_per_scale=r, deterministic=True)
+    x = np.random.default_rng(0).normal(size=(2, n, d)).astype(np.float32)
+    got = m(x).numpy()
+    relu = lambda v: np.maximum(v, 0)  # noqa: E731
+    want = np.zeros((2, c))
+    for k in range(n, 1, -1):
+        fc1, fc2 = m.scale_layers(k)
+        w1, b1 = [v.numpy() for v in fc1.weights]
+        w2, b2 = [v.numpy() for v in fc2.weights]
+        rels = list(itertools.combinations(range(n), k))
+        logits = [relu(relu(x[:, list(rel)].reshape(2, -1)) @ w1 + b1) @ w2 + b2 for rel in rels]
+        count = 1 if k == n else min(r, len(rels))
+        want += np.mean(logits, axis=0) * count
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_mtrn_draws_without_replacement(tf, trn):
+    # 3 frames, scale 2 has exactly 3 relations: drawing 3 without replacement = all of them,
+    # so the random output must equal the deterministic one on every call.
+    m = trn.MultiScaleTRN(num_frames=3, feature_dim=4, num_classes=3, mlp_units=6, relations_per_scale=3)
+    x = tf.random.stateless_normal((2, 3, 4), seed=(5, 6))
+    det = m(x, deterministic=True).numpy()
+    for _ in range(5):
+        np.testing.assert_allclose(m(x).numpy(), det, rtol=1e-5, atol=1e-5)
+
+
+def test_mtrn_rejects_wrong_shapes(trn):
+    m = trn.MultiScaleTRN(num_frames=8, feature_dim=16, num_classes=3, mlp_units=8)
+    with pytest.raises(ValueError):
+        m.build((None, 7, 16))
+    with pytest.raises(ValueError):
+        m.build((None, 8, 15))
+    with pytest.raises(ValueError):
+        trn.MultiScaleTRN(num_frames=1)
+
+
+def test_frame_projection(tf, trn):
+    p = trn.FrameProjection(projection_dim=6, dropout=0.5)
+    x = tf.ones((2, 5, 10))
+    assert p(x).shape == (2, 5, 6)
+    assert p.count_params() == 10 * 6 + 6
+    np.testing.assert_array_equal(p(x, training=False).numpy(), p(x, training=False).numpy())
+    assert np.abs(p(x, training=True).numpy() - p(x, training=False).numpy()).max() > 0
+    clone = trn.FrameProjection.from_config(p.get_config())
+    assert clone.projection_dim == 6 and clone.dropout_rate == 0.5
+
+
+def test_pair_trn_consecutive_pairs_and_action_curve(tf, trn):
+    pair = trn.PairTRN(num_classes=4, mlp_units=8)
+    x = tf.random.stateless_normal((2, 7, 5), seed=(7, 8))
+    logits = pair(x).numpy()
+    assert logits.shape == (2, 6, 4)
+    for t in range(6):  # pair t depends only on frames t and t+1, in that order
+        np.testing.assert_allclose(logits[:, t], pair(x[:, t:t + 2]).numpy()[:, 0], rtol=1e-5, atol=1e-6)
+    swapped = pair(tf.stack([x[:, 1], x[:, 0]], axis=1)).numpy()[:, 0]
+    assert np.abs(swapped - logits[:, 0]).max() > 1e-5
+    probs = tf.nn.softmax(logits, axis=-1).numpy()
+    curve = pair.action_curve(x, class_index=tf.constant([2, 0])).numpy()
+    np.testing.assert_allclose(curve, np.stack([probs[0, :, 2], probs[1, :, 0]]), rtol=1e-5)
+    class_logits = tf.constant([[0.0, 0.0, 0.0, 9.0], [0.0, 9.0, 0.0, 0.0]])
+    curve = trn.action_curve(logits, class_logits=class_logits).numpy()
+    np.testing.assert_allclose(curve, np.stack([probs[0, :, 3], probs[1, :, 1]]), rtol=1e-5)
+    default = trn.action_curve(logits).numpy()
+    expect = [probs[b, :, probs[b].mean(0).argmax()] for b in range(2)]
+    np.testing.assert_allclose(default, np.stack(expect), rtol=1e-5)
+    assert trn.PairTRN.from_config(pair.get_config()).mlp_units == 8
+
+
+def test_action_recognizer_tiny(tf, trn, tiny_cfg):
+    model = trn.ActionRecognizer.from_config_tree(tiny_cfg)
+    s = tiny_cfg.video.frame_size
+    frames = tf.cast(tf.random.stateless_uniform((2, 13, s, s, 3), (1, 1), 0, 256, tf.int32), tf.uint8)
+    out = model(frames, training=False)
+    assert out["class_logits"].shape == (2, tiny_cfg.num_classes)
+    assert out["pair_logits"].shape == (2, 12, tiny_cfg.num_classes)
+    a = model.predict_actions(frames)
+    b = model.predict_actions(frames)
+    np.testing.assert_array_equal(a["class_probs"].numpy(), b["class_probs"].numpy())
+    np.testing.assert_array_equal(a["p_act"].numpy(), b["p_act"].numpy())
+    assert a["p_act"].shape == (2, 12)
+    assert np.all((a["p_act"].numpy() >= 0) & (a["p_act"].numpy() <= 1))
+    # short clips (1 frame → one pair) and frames of another size (resized in the graph)
+    assert model(frames[:, :1])["pair_logits"].shape == (2, 1, tiny_cfg.num_classes)
+    big = tf.image.resize(tf.reshape(frames, (-1, s, s, 3)), (2 * s, 3 * s))
+    big = tf.cast(tf.reshape(big, (2, 13, 2 * s, 3 * s, 3)), tf.uint8)
+    assert model(big)["pair_logits"].shape == (2, 12, tiny_cfg.num_classes)
+    # padded batch of clips of different lengths: each example = the unpadded clip on its own
+    lengths = [13, 5]
+    padded = tf.concat([frames[1:2, :5], tf.zeros_like(frames[1:2, 5:])], axis=1)
+    padded = tf.concat([frames[:1], padded], axis=0)
+    out = model.predict_actions({"frames": padded, "num_frames": tf.constant(lengths)})
+    assert out["num_pairs"].numpy().tolist() == [12, 4]
+    alone = model.predict_actions(frames[1:2, :5])
+    np.testing.assert_allclose(out["class_probs"].numpy()[1], alone["class_probs"].numpy()[0], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(out["p_act"].numpy()[1, :4], alone["p_act"].numpy()[0], rtol=1e-4, atol=1e-6)
+    assert np.all(out["p_act"].numpy()[1, 4:] == 0)
+    np.testing.assert_allclose(out["p_act"].numpy()[0], a["p_act"].numpy()[0], rtol=1e-4, atol=1e-6)
+    # serialisation
+    clone = trn.ActionRecognizer.from_config(model.get_config())
+    clone.build_all()
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(clone.predict_actions(frames)["p_act"].numpy(), a["p_act"].numpy(),
+                               rtol=1e-5, atol=1e-6)
+
+
+# ---- frame feature extractors -------------------------------------------------------------------
+
+def test_small_cnn_encoder_is_trainable(tf, tiny_cfg):
+    from foleygan_tf.video.features import build_frame_encoder
+
+    enc = build_frame_encoder(tiny_cfg.video)
+    s = tiny_cfg.video.frame_size
+    x = tf.cast(tf.random.stateless_uniform((4, s, s, 3), (2, 2), 0, 256, tf.int32), tf.uint8)
+    assert enc(x).shape == (4, tiny_cfg.video.feature_dim)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(tf.square(enc(x, training=True)))
+    grads = tape.gradient(loss, enc.trainable_variables)
+    assert len(enc.trainable_variables) > 0
+    assert all(g is not None for g in grads)
+    assert sum(float(tf.reduce_sum(tf.abs(g))) for g in grads) > 0
+    with pytest.raises(ValueError, match="backbone"):
+        import dataclasses
+
+        build_frame_encoder(dataclasses.replace(tiny_cfg.video, backbone="vgg"))
+
+
+def test_resnet50_features_and_local_weights(tf, tiny_cfg, tmp_path):
+    import dataclasses
+
+    import keras
+
+    from foleygan_tf.video.features import build_frame_encoder, save_backbone_weights
+
+    video = dataclasses.replace(tiny_cfg.video, backbone="resnet50", feature_dim=2048, frame_size=32)
+    enc = build_frame_encoder(video)
+    x = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3)).astype(np.uint8)
+    feats = enc(x).numpy()
+    assert feats.shape == (2, 2048)
+    assert enc.count_params() == 23_587_712  # keras ResNet50 no-top
+    path = tmp_path / "resnet50_notop.weights.h5"
+    save_backbone_weights(enc, path)
+    loaded = build_frame_encoder(dataclasses.replace(video, imagenet_weights=str(path)))
+    np.testing.assert_allclose(loaded(x).numpy(), feats, rtol=1e-5, atol=1e-5)
+    fresh = build_frame_encoder(video)
+    assert np.abs(fresh(x).numpy() - feats).max() > 1e-3  # a new random init differs
+    # pretrained → BatchNorm frozen, convolutions still trainable (fine-tuning)
+    inner = loaded.layers[-1]
+    bns = [l for l in inner.layers if isinstance(l, keras.layers.BatchNormalization)]
+    convs = [l for l in inner.layers if isinstance(l, keras.layers.Conv2D)]
+    assert bns and not any(l.trainable for l in bns)
+    assert convs and all(l.trainable for l in convs)
+    assert len(loaded.trainable_variables) == 2 * len(convs)
+    with pytest.raises(FileNotFoundError, match="nope.h5"):
+        build_frame_encoder(dataclasses.replace(video, imagenet_weights=str(tmp_path / "nope.h5")))
+    with pytest.raises(ValueError, match="2048"):
+        build_frame_encoder(dataclasses.replace(video, feature_dim=256))
+
+
+def test_resnet50_legacy_h5_weights(tf, tiny_cfg, tmp_path):
+    """Keras' distributed ``…_notop.h5`` files use the legacy HDF5 layout: loading works."""
+    import dataclasses
+
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format
+
+    from foleygan_tf.video.features import build_frame_encoder
+
+    video = dataclasses.replace(tiny_cfg.video, backbone="resnet50", feature_dim=2048, frame_size=32)
+    enc = build_frame_encoder(video)
+    path = tmp_path / "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    with h5py.File(path, "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, enc.layers[-1])
+    loaded = build_frame_encoder(dataclasses.replace(video, imagenet_weights=str(path)))
+    x = np.random.default_rng(1).integers(0, 256, (1, 32, 32, 3)).astype(np.uint8)
+    np.testing.assert_allclose(loaded(x).numpy(), enc(x).numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_saved_model_export_deterministic_and_random(tf, trn, tiny_cfg, tmp_path):
+    """The recognizer exports with tf.saved_model; the deterministic signature answers the same
+    twice, while a random-mode MTRN inside a SavedModel still redraws its relations per call."""
+    model = trn.ActionRecognizer.from_config_tree(tiny_cfg, deterministic=True)
+    s = tiny_cfg.video.frame_size
+
+    class Export(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        @tf.function(input_signature=[tf.TensorSpec([None, None, None, None, 3], tf.uint8, name="frames")])
+        def serve(self, frames):
+            return self.model.predict_actions(frames)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, None, None, None, 3], tf.uint8, name="frames")])
+        def serve_random(self, frames):
+            return {"class_logits": self.model(frames, training=False, deterministic=False)["class_logits"]}
+
+    module = Export()
+    path = str(tmp_path / "trn_sm")
+    tf.saved_model.save(module, path, signatures={"serving_default": module.serve,
+                                                  "random": module.serve_random})
+    loaded = tf.saved_model.load(path)
+    frames = tf.constant(np.random.default_rng(0).integers(0, 256, (2, 10, s + 8, s, 3)).astype(np.uint8))
+    a = loaded.signatures["serving_default"](frames=frames)
+    b = loaded.signatures["serving_default"](frames=frames)
+    for key in ("class_probs", "class_index", "p_act"):
+        np.testing.assert_array_equal(a[key].numpy(), b[key].numpy())
+    eager = model.predict_actions(frames)
+    np.testing.assert_allclose(a["p_act"].numpy(), eager["p_act"].numpy(), rtol=1e-5, atol=1e-6)
+    r1 = loaded.signatures["random"](frames=frames)["class_logits"].numpy()
+    r2 = loaded.signatures["random"](frames=frames)["class_logits"].numpy()
+    assert np.abs(r1 - r2).max() > 1e-6

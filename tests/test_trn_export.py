@@ -1,0 +1,176 @@
+"""`foleygan export trn`: SavedModel of the action recognizer — parity with the Keras model in a
+fresh process without foleygan_tf, saved_model_cli listing, short clips, atomic writes."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from foleygan_tf.cli import main
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.dirname(sys.executable)
+OUTPUT_NAMES = {"class_probs", "class_index", "class_name", "p_act", "action_spectrogram", "action_curve"}
+
+# Runs in a fresh interpreter: plain TensorFlow only (checked: foleygan_tf never gets imported).
+LOAD_SCRIPT = textwrap.dedent("""
+    import json, os, sys
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    import numpy as np
+    import tensorflow as tf
+    model_dir, inputs_path, out_path = sys.argv[1:4]
+    loaded = tf.saved_model.load(model_dir)
+    serve = loaded.signatures["serving_default"]
+    data = np.load(inputs_path)
+    result = {}
+
+    def plain(t):  # strings come back as object arrays of bytes: store them as fixed-width bytes
+        v = t.numpy() if hasattr(t, "numpy") else np.asarray(t)
+        return v.astype("S") if v.dtype == object else v
+
+    for name in sorted({k.split("/")[0] for k in data.files}):
+        a = serve(frames=tf.constant(data[name + "/frames"]), fps=tf.constant(data[name + "/fps"]))
+        b = serve(frames=tf.constant(data[name + "/frames"]), fps=tf.constant(data[name + "/fps"]))
+        for key, value in a.items():
+            result[f"{name}/{key}"] = plain(value)
+            result[f"{name}/{key}/again"] = plain(b[key])
+    try:
+        serve(frames=tf.zeros([1, 0, 8, 8, 3], tf.uint8), fps=tf.constant([8.0]))
+        result["empty_error"] = np.array("no error")
+    except tf.errors.InvalidArgumentError as err:
+        result["empty_error"] = np.array(err.message)
+    with open(loaded.metadata_file.asset_path.numpy().decode()) as f:
+        meta = json.load(f)
+    result["meta_class_names"] = np.array(meta["class_names"])
+    result["class_names"] = plain(loaded.class_names)
+    result["foleygan_imported"] = np.array(any(m.startswith("foleygan_tf") for m in sys.modules))
+    np.savez(out_path, **result)
+""")
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, tf):
+    """A briefly trained run (tiny preset, 12 classes, random clips) and its export."""
+    from foleygan_tf.config import get_preset
+    from foleygan_tf.training.trn import fit_trn
+
+    root = tmp_path_factory.mktemp("trn_export")
+    cfg = get_preset("tiny")
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (16, 12, 32, 32, 3)).astype(np.uint8)
+    y = (np.arange(16) % 12).astype(np.int32)
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
+    run = str(root / "run")
+    fit_trn(cfg, ds, None, run, epochs=1)
+    out = str(root / "sm")
+    assert main(["export", "trn", run, out]) == 0
+    return run, out, cfg
+
+
+def _inputs(cfg):
+    rng = np.random.default_rng(3)
+    s = cfg.video.frame_size
+    return {
+        "native": (rng.integers(0, 256, (2, 10, s, s, 3)).astype(np.uint8), np.array([8.0, 24.0], np.float32)),
+        "resized": (rng.integers(0, 256, (1, 9, 48, 40, 3)).astype(np.uint8), np.array([29.97], np.float32)),
+        "five": (rng.integers(0, 256, (2, 5, s, s, 3)).astype(np.uint8), np.array([8.0, 8.0], np.float32)),
+        "one": (rng.integers(0, 256, (1, 1, s, s, 3)).astype(np.uint8), np.array([8.0], np.float32)),
+    }
+
+
+def _keras_outputs(model, cfg, frames, fps):
+    from foleygan_tf.models.action_spectrogram import ActionSpectrogram
+
+    out = model.predict_actions(frames)
+    act = ActionSpectrogram(cfg.audio)(out["p_act"], fps)
+    return {"class_probs": out["class_probs"].numpy(), "class_index": out["class_index"].numpy(),
+            "p_act": out["p_act"].numpy(), "action_spectrogram": act["s_act"].numpy(),
+            "action_curve": act["p_act_steps"].numpy()}
+
+
+def test_export_matches_keras_in_a_fresh_process(exported, tmp_path, capsys, tf):
+    from foleygan_tf.training.trn import load_trn
+
+    run, sm, cfg = exported
+    inputs = _inputs(cfg)
+    np.savez(tmp_path / "in.npz", **{f"{k}/{n}": v for k, (f, p) in inputs.items()
+                                     for n, v in (("frames", f), ("fps", p))})
+    script = tmp_path / "load.py"
+    script.write_text(LOAD_SCRIPT)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, str(script), sm, str(tmp_path / "in.npz"), str(tmp_path / "out.npz")],
+                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = np.load(tmp_path / "out.npz")
+    assert not bool(got["foleygan_imported"])
+    assert list(got["class_names"].astype(str)) == list(cfg.class_names) == list(got["meta_class_names"])
+    assert "no frame" in str(got["empty_error"])
+
+    model = load_trn(run)
+    r = cfg.audio.image_size
+    worst = {}
+    for name, (frames, fps) in inputs.items():
+        want = _keras_outputs(model, cfg, frames, fps)
+        b, t = frames.shape[:2]
+        shapes = {"class_probs": (b, 12), "class_index": (b,), "class_name": (b,),
+                  "p_act": (b, max(t, 2) - 1), "action_spectrogram": (b, r, r, 3), "action_curve": (b, r)}
+        for key, shape in shapes.items():
+            value = got[f"{name}/{key}"]
+            assert value.shape == shape, (name, key, value.shape)
+            np.testing.assert_array_equal(value, got[f"{name}/{key}/again"])      # deterministic
+            if key == "class_name":
+                assert [v.decode() for v in value] == [cfg.class_names[i] for i in want["class_index"]]
+            elif key == "class_index":
+                np.testing.assert_array_equal(value, want[key])
+            else:
+                assert np.all(np.isfinite(value))
+                worst[key] = max(worst.get(key, 0.0), float(np.abs(value - want[key]).max()))
+    # stated tolerance (docs/trn.md): 1e-5 on probabilities and P_act, 1e-4 on S_act
+    assert worst["class_probs"] <= 1e-5 and worst["p_act"] <= 1e-5 and worst["action_curve"] <= 1e-5, worst
+    assert worst["action_spectrogram"] <= 1e-4, worst
+    with capsys.disabled():
+        print(f"\nexport parity (max |SavedModel − Keras|): {worst}")
+
+
+def test_saved_model_cli_lists_the_signature(exported):
+    _, sm, cfg = exported
+    proc = subprocess.run([os.path.join(BIN, "saved_model_cli"), "show", "--all", "--dir", sm],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    text = proc.stdout
+    assert "signature_def['serving_default']" in text
+    sig = text.split("signature_def['serving_default']", 1)[1].split("Method name is", 1)[0]
+    assert "inputs['frames']" in sig and "DT_UINT8" in sig and "(-1, -1, -1, -1, 3)" in sig
+    assert "inputs['fps']" in sig and "DT_FLOAT" in sig
+    for name in OUTPUT_NAMES:
+        assert f"outputs['{name}']" in sig
+    r = cfg.audio.image_size
+    assert f"(-1, {r}, {r}, 3)" in sig and f"(-1, {r})" in sig and "(-1, 12)" in sig
+
+
+def test_export_metadata_and_atomic_overwrite(exported, tmp_path, capsys):
+    run, sm, cfg = exported
+    with open(os.path.join(sm, "assets", "foleygan_trn.json")) as f:
+        meta = json.load(f)
+    assert meta["class_names"] == list(cfg.class_names) and meta["config"]["name"] == "tiny"
+    assert set(meta["signature"]["outputs"]) == OUTPUT_NAMES and meta["deterministic"] is True
+    # an existing export is replaced atomically; anything else is refused with one line
+    out = str(tmp_path / "again")
+    assert main(["export", "trn", run, out, "--no-verify"]) == 0
+    first = os.path.getmtime(os.path.join(out, "saved_model.pb"))
+    assert main(["export", "trn", run, out, "--no-verify"]) == 0
+    assert os.path.getmtime(os.path.join(out, "saved_model.pb")) >= first
+    assert not [f for f in os.listdir(tmp_path) if ".tmp-" in f or ".old-" in f]
+    capsys.readouterr()
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    assert main(["export", "trn", run, str(busy)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "refusing" in err and "\n" not in err and (busy / "notes.txt").read_text() == "mine"
+    assert main(["export", "trn", str(tmp_path / "norun"), str(tmp_path / "x")]) == 2
+    assert "not found" in capsys.readouterr().err
