@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "foleygan_tf.commands.describe",
     "foleygan_tf.commands.train",
     "foleygan_tf.commands.export",
+    "foleygan_tf.commands.generate",
 )
 
 

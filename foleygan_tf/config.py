@@ -118,6 +118,10 @@ class TRNConfig:
     learning_rate: float = 1e-3     # §V-B "learning rate is 0.001" (Adam)
     batch_size: int = 128           # §V-B "The minibatch size is 128"
     epochs: int = 100               # §V-B "The training for 100 epochs"
+    # 2TRN pair representation (our choice, docs/trn.md): "difference" = F_t+1 − F_t (P_act then
+    # peaks where the frames change, i.e. when the action happens), "concat" = [F_t, F_t+1] (the
+    # reference relation input; P_act saturates on appearance), "concat_difference" = [F_t, F_t+1 − F_t]
+    pair_input: str = "difference"
 
 
 @dataclass

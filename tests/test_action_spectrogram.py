@@ -126,3 +126,41 @@ def test_saved_model_round_trip(tf, act, tiny_cfg, tmp_path):
 def test_no_pairs_is_an_error(tf, act, tiny_cfg):
     with pytest.raises(tf.errors.InvalidArgumentError, match="pair"):
         act.pact_to_audio_timeline(np.zeros((1, 0), np.float32), 24.0, 100, 100.0)
+
+
+@pytest.mark.parametrize("source_fps", [24.0, 30000 / 1001, 25.0])
+def test_prepared_frames_sit_at_i_over_fps(tmp_path, monkeypatch, source_fps):
+    """``prepare`` with ``frames_per_clip`` > 0 stores, as frame i, the source frame presented
+    nearest to ``i / fps`` — the time P_act and S_act assume (docs/trn.md). (Sampling the centres
+    ``(i + 0.5) / fps`` put P_act half a stored frame early: 62.5 ms at the tiny preset's 8 fps.)
+    An event drawn on a source frame then lands on the stored frame nearest its time."""
+    import json
+
+    from foleygan_tf.data import prepare
+    from foleygan_tf.video import frames as frames_mod
+
+    n_src = int(round(3.2 * source_fps))
+    # source frame j is a constant image of value j (raw storage: no JPEG loss)
+    src = np.broadcast_to(np.arange(n_src, dtype=np.uint8)[:, None, None, None], (n_src, 4, 4, 3)).copy()
+    monkeypatch.setattr(frames_mod, "read_frames", lambda path, frame_size=None: (src, source_fps))
+    monkeypatch.setattr(prepare, "_audio_duration_check", lambda path: None)
+    monkeypatch.setattr(prepare, "decode_audio_track", lambda path, sr: np.zeros(int(3.2 * sr), np.float32))
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"x")
+    event_frame = 37
+    (tmp_path / "clip.json").write_text(json.dumps({"events": [event_frame / source_fps]}))
+    opt = prepare.PrepareOptions(sample_rate=100, clip_seconds=3.0, frame_size=4, frames_per_clip=24,
+                                 hop_seconds=3.0, min_seconds=1.0, frame_format="raw")
+    task = prepare.ClipTask(path=str(video), clip_id="clip.mp4", label=0, class_name="x")
+    (window,) = prepare.load_clip_windows(task, opt)
+    fps = window["fps"]
+    assert fps == pytest.approx(8.0)
+    stored = np.frombuffer(window["frames"][0], np.uint8).reshape(24, 4, 4, 3)[:, 0, 0, 0].astype(int)
+    shown_at = stored / source_fps                                  # presentation time of each stored frame
+    assert np.abs(shown_at - np.arange(24) / fps).max() <= 0.5 / source_fps + 1e-9
+    if source_fps == 24.0:
+        assert stored.tolist() == list(range(0, 72, 3))
+    # the event's stored frame (nearest to its time) is the one showing the source event frame
+    (event,) = window["events"]
+    i = int(round(event * fps))
+    assert abs(stored[i] - event_frame) <= source_fps / fps / 2 + 1e-9

@@ -88,3 +88,14 @@ def test_av_offset_recovers_a_shift():
     curve[[40, 120, 210]] = 1.0
     envelope = np.roll(curve, 7)  # audio 70 ms late
     assert av_offset(envelope, curve, rate) == pytest.approx(0.07)
+
+
+def test_spectral_flatness_separates_noise_from_structure():
+    from foleygan_tf.evaluation.audio_checks import describe_audio, spectral_flatness
+
+    rng = np.random.default_rng(4)
+    noise = rng.standard_normal(4000)
+    t = np.arange(4000) / 689.0
+    tone = np.sin(2 * np.pi * 80 * t) * np.exp(-((t % 0.5) / 0.05))
+    assert spectral_flatness(noise) > 0.4 > 0.1 > spectral_flatness(tone)
+    assert describe_audio(np.zeros(4000))["silent"] and not describe_audio(tone)["silent"]

@@ -33,9 +33,20 @@ def test_mtrn_parameter_count(trn):
 
 
 def test_build_trn_models_from_config(trn, paper_cfg, tiny_cfg):
+    from foleygan_tf.config import apply_overrides
+
     mtrn, pair = trn.build_trn_models(paper_cfg)
     assert mtrn.count_params() == 2_317_140
-    assert pair.count_params() == (512 * 256 + 256) + (256 * 256 + 256) + (256 * 12 + 12)
+    # default pair input F_t+1 − F_t: g sees 256 features → 134,668 parameters
+    assert paper_cfg.trn.pair_input == "difference" and pair.pair_input == "difference"
+    assert pair.count_params() == (256 * 256 + 256) + (256 * 256 + 256) + (256 * 12 + 12) == 134_668
+    assert pair.count_params() == trn.pair_trn_param_count(256, 12, 256, "difference")
+    # the concatenated pairs [F_t, F_t+1] (and [F_t, F_t+1 − F_t]): 512 inputs → 200,204
+    for mode in ("concat", "concat_difference"):
+        mtrn, pair = trn.build_trn_models(apply_overrides(paper_cfg, [f"trn.pair_input={mode}"]))
+        assert mtrn.count_params() == 2_317_140
+        assert pair.count_params() == (512 * 256 + 256) + (256 * 256 + 256) + (256 * 12 + 12) == 200_204
+        assert pair.count_params() == trn.pair_trn_param_count(256, 12, 256, mode)
     mtrn, pair = trn.build_trn_models(tiny_cfg)
     t = tiny_cfg.trn
     assert mtrn.count_params() == _analytic_mtrn(tiny_cfg.video.num_segments, t.projection_dim,
@@ -125,6 +136,33 @@ def test_frame_projection(tf, trn):
     assert np.abs(p(x, training=True).numpy() - p(x, training=False).numpy()).max() > 0
     clone = trn.FrameProjection.from_config(p.get_config())
     assert clone.projection_dim == 6 and clone.dropout_rate == 0.5
+
+
+@pytest.mark.parametrize("mode", ["difference", "concat", "concat_difference"])
+def test_pair_trn_inputs(tf, trn, mode):
+    pair = trn.PairTRN(num_classes=4, mlp_units=8, pair_input=mode)
+    x = tf.random.stateless_normal((2, 7, 5), seed=(3, 4))
+    feats = pair.pair_features(x).numpy()
+    a, b = x[:, :-1].numpy(), x[:, 1:].numpy()
+    want = {"difference": b - a, "concat": np.concatenate([a, b], -1),
+            "concat_difference": np.concatenate([a, b - a], -1)}[mode]
+    np.testing.assert_allclose(feats, want, rtol=1e-6, atol=1e-6)
+    logits = pair(x).numpy()
+    assert logits.shape == (2, 6, 4)
+    # "difference": a pair without change gives the same logits whatever the frames look like
+    still = pair(tf.stack([x[:, 0], x[:, 0]], axis=1)).numpy()[:, 0]
+    if mode == "difference":
+        np.testing.assert_allclose(still[0], still[1], rtol=1e-6)
+        np.testing.assert_allclose(still[0], pair(tf.zeros((1, 2, 5))).numpy()[0, 0], rtol=1e-6)
+    else:
+        assert np.abs(still[0] - still[1]).max() > 1e-6
+    clone = trn.PairTRN.from_config(pair.get_config())
+    assert clone.pair_input == mode
+
+
+def test_pair_trn_rejects_unknown_input(trn):
+    with pytest.raises(ValueError, match="pair_input"):
+        trn.PairTRN(num_classes=4, pair_input="sum")
 
 
 def test_pair_trn_consecutive_pairs_and_action_curve(tf, trn):

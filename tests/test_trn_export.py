@@ -152,6 +152,24 @@ def test_saved_model_cli_lists_the_signature(exported):
     assert f"(-1, {r}, {r}, 3)" in sig and f"(-1, {r})" in sig and "(-1, 12)" in sig
 
 
+def test_saved_model_cli_run_takes_the_tf_serving_path(exported, tmp_path, tf):
+    """`saved_model_cli run` loads through a TF1 session, as TF Serving does (keras#20095 trap)."""
+    _, sm, cfg = exported
+    rng = np.random.default_rng(3)
+    inputs = {"frames": rng.integers(0, 255, (2, 5, 40, 40, 3), dtype=np.uint8),
+              "fps": np.array([8.0, 24.0], np.float32)}
+    for k, v in inputs.items():
+        np.save(tmp_path / f"{k}.npy", v)
+    spec = ";".join(f"{k}={tmp_path / (k + '.npy')}" for k in inputs)
+    run = subprocess.run([os.path.join(BIN, "saved_model_cli"), "run", "--dir", sm, "--tag_set", "serve",
+                          "--signature_def", "serving_default", "--inputs", spec, "--outdir", str(tmp_path / "out")],
+                         capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert run.returncode == 0, run.stderr[-3000:]
+    ref = tf.saved_model.load(sm).signatures["serving_default"](**{k: tf.constant(v) for k, v in inputs.items()})
+    np.testing.assert_allclose(np.load(tmp_path / "out" / "class_probs.npy"), ref["class_probs"].numpy(), atol=1e-6)
+    np.testing.assert_allclose(np.load(tmp_path / "out" / "p_act.npy"), ref["p_act"].numpy(), atol=1e-6)
+
+
 def test_export_metadata_and_atomic_overwrite(exported, tmp_path, capsys):
     run, sm, cfg = exported
     with open(os.path.join(sm, "assets", "foleygan_trn.json")) as f:

@@ -122,3 +122,32 @@ def test_resnet50_recognizer_fine_tunes(tf, tmp_path):
     model.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(2), epochs=1, verbose=0, shuffle=False)
     assert np.abs(conv.numpy() - conv0).max() > 0
     np.testing.assert_array_equal(bn.numpy(), bn0)
+
+
+def test_load_trn_reads_runs_written_before_pair_input(tf, tmp_path):
+    """A run's config.json without ``trn.pair_input`` (written before the switch) is a concat
+    2TRN: load_trn builds that, so its weights load; new runs record the field."""
+    import dataclasses
+
+    from foleygan_tf.config import apply_overrides
+    from foleygan_tf.models.trn import ActionRecognizer
+    from foleygan_tf.training.trn import WEIGHTS_NAME, load_trn, load_trn_config
+
+    cfg = apply_overrides(_cfg(), ["trn.pair_input=concat"])
+    model = ActionRecognizer.from_config_tree(cfg)
+    run = tmp_path / "old_run"
+    run.mkdir()
+    model.save_weights(str(run / WEIGHTS_NAME))
+    raw = dataclasses.asdict(cfg)
+    del raw["trn"]["pair_input"]
+    (run / "config.json").write_text(json.dumps(raw))
+    assert load_trn_config(str(run / "config.json")).trn.pair_input == "concat"
+    loaded = load_trn(str(run))
+    assert loaded.pair_trn.pair_input == "concat"
+    x, _ = moving_shapes(2, num_frames=5, seed=3)
+    np.testing.assert_allclose(loaded.predict_actions(x)["p_act"].numpy(),
+                               model.predict_actions(x)["p_act"].numpy(), rtol=1e-5, atol=1e-6)
+    # a config that names the field keeps it
+    raw["trn"]["pair_input"] = "difference"
+    (run / "config.json").write_text(json.dumps(raw))
+    assert load_trn_config(str(run / "config.json")).trn.pair_input == "difference"

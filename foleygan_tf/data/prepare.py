@@ -45,7 +45,7 @@ FEATURES = {
     "frames": ("bytes_list", "T JPEG images (frame_format=jpeg) or one raw uint8 [T, S, S, 3] blob (raw)"),
     "num_frames": ("int64", "T, frames stored for this window"),
     "frame_size": ("int64", "S, frame side in pixels (video.frame_size)"),
-    "fps": ("float", "frame rate of the stored frames (T / clip_seconds when resampled)"),
+    "fps": ("float", "frame rate of the stored frames (T / clip_seconds when resampled); frame i is at i / fps"),
     "source_fps": ("float", "frame rate of the source video"),
     "wave": ("bytes", "float32 little-endian [clip_samples] mono waveform at sample_rate"),
     "sample_rate": ("int64", "audio.sample_rate"),
@@ -259,8 +259,12 @@ def load_clip_windows(task: ClipTask, opt: PrepareOptions) -> list[dict]:
         valid = min(clip_s, duration - ws)
         if opt.frames_per_clip > 0:
             n = opt.frames_per_clip
-            times = ws + (np.arange(n) + 0.5) * clip_s / n     # centres of n equal sub-intervals
-            idx = np.clip(np.floor(times * fps).astype(int), 0, len(frames) - 1)
+            # Stored frame i stands for window time i / out_fps (the convention of P_act and the
+            # action spectrogram, docs/trn.md): take the source frame presented nearest to it.
+            # (Sampling the centres (i + 0.5) / out_fps, as before, showed content half a stored
+            # frame later than that convention, i.e. made P_act and S_act half a frame early.)
+            times = ws + np.arange(n) * clip_s / n
+            idx = np.clip(np.floor(times * fps + 0.5 + 1e-6).astype(int), 0, len(frames) - 1)
             out_fps = n / clip_s
         else:
             first = int(round(ws * fps))
@@ -347,7 +351,10 @@ def _write_json(path: str, obj) -> None:
 
 
 def _fingerprint(tasks: list[ClipTask], opt: PrepareOptions, extra: dict) -> str:
-    h = hashlib.sha256(json.dumps({"v": FORMAT_VERSION, "opt": dataclasses.asdict(opt), **extra}, sort_keys=True).encode())
+    key = {"v": FORMAT_VERSION, "opt": dataclasses.asdict(opt), **extra}
+    if opt.frames_per_clip > 0:  # shards resampled with the old centre rule are re-made
+        key["frame_times"] = "i/fps"
+    h = hashlib.sha256(json.dumps(key, sort_keys=True).encode())
     for t in tasks:
         try:
             st = os.stat(t.path)

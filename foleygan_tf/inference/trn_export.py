@@ -76,6 +76,10 @@ class TRNServingModule(tf.Module):
         from foleygan_tf.models.action_spectrogram import ActionSpectrogram
 
         self.model = model
+        # Track the raw tf.Variables too: without this, a Keras 3 model inside a tf.Module loads
+        # with tf.saved_model.load but not through the TF1 session path of TF Serving /
+        # `saved_model_cli run` ("Could not find variable bn3/moving_variance", keras#20095).
+        self.tf_variables = [v.value for v in model.variables]
         self.action = ActionSpectrogram(config.audio, name="action_spectrogram")
         self.frame_size = int(config.video.frame_size)
         self.class_names = tf.Variable(list(config.class_names), trainable=False, dtype=tf.string,
@@ -153,14 +157,13 @@ def export_trn(run_dir: str, out_dir: str, verify: bool = True) -> dict:
     Returns the metadata dict (also written to ``out_dir/assets/foleygan_trn.json``).
     Raises ``FileNotFoundError`` for a missing run directory, ``ValueError`` when ``out_dir``
     exists and is neither empty nor a SavedModel."""
-    from foleygan_tf.config import Config
-    from foleygan_tf.training.trn import load_trn
+    from foleygan_tf.training.trn import load_trn, load_trn_config
 
     out = os.path.abspath(os.fspath(out_dir))
     if os.path.exists(out) and not (os.path.isdir(out) and (not os.listdir(out) or _is_saved_model(out))):
         raise ValueError(f"{out_dir}: exists and is not a SavedModel directory; refusing to overwrite it")
     model = load_trn(run_dir, deterministic=True)
-    config = Config.load(os.path.join(run_dir, "config.json"))
+    config = load_trn_config(os.path.join(run_dir, "config.json"))
     meta = _metadata(config, run_dir)
     parent = os.path.dirname(out)
     os.makedirs(parent, exist_ok=True)

@@ -7,7 +7,8 @@ Layers (all ``keras.layers.Layer`` with ``get_config``):
   activation. ``[batch, T, F] → [batch, T, projection_dim]``.
 * :class:`MultiScaleTRN` — the MTRN relation module ``C(V) = R_2(V) + … + R_8(V)`` (eq. 5).
   ``[batch, num_frames, feature_dim] → [batch, num_classes]`` logits.
-* :class:`PairTRN` — the 2-frame TRN (FoleyGAN's "2TRN") over every consecutive frame pair.
+* :class:`PairTRN` — the 2-frame TRN (FoleyGAN's "2TRN") over every consecutive frame pair, by
+  default over the feature change ``F_t+1 − F_t`` (``trn.pair_input``, :data:`PAIR_INPUTS`).
   ``[batch, T, feature_dim] → [batch, T-1, num_classes]`` logits per pair; :func:`action_curve`
   turns them into ``P_act(t)``.
 
@@ -43,10 +44,13 @@ from keras import ops
 
 __all__ = [
     "FrameProjection", "MultiScaleTRN", "PairTRN", "ActionRecognizer", "action_curve",
-    "build_trn_models", "mtrn_param_count",
+    "build_trn_models", "mtrn_param_count", "pair_trn_param_count", "PAIR_INPUTS",
 ]
 
 _PKG = "foleygan_tf"
+
+#: How :class:`PairTRN` represents a consecutive frame pair (``trn.pair_input``).
+PAIR_INPUTS = ("difference", "concat", "concat_difference")
 
 
 def _with_seed_states(children, save_type, seed_generators):
@@ -211,37 +215,65 @@ def mtrn_param_count(num_frames: int = 8, feature_dim: int = 256, num_classes: i
                for k in range(num_frames, 1, -1))
 
 
+def pair_trn_param_count(feature_dim: int = 256, num_classes: int = 12, mlp_units: int = 256,
+                         pair_input: str = "difference") -> int:
+    """Analytic parameter count of :class:`PairTRN` (g: 2 × Dense(mlp_units), h: Dense(num_classes))."""
+    width = feature_dim if pair_input == "difference" else 2 * feature_dim
+    return width * mlp_units + mlp_units + mlp_units * mlp_units + mlp_units + mlp_units * num_classes + num_classes
+
+
 @keras.saving.register_keras_serializable(package=_PKG)
 class PairTRN(keras.layers.Layer):
     """2-frame temporal relation network (FoleyGAN's 2TRN, R_2 of eq. 4 on consecutive frames).
 
     ``g_θ``: Dense(mlp_units, ReLU) → Dense(mlp_units, ReLU) (§IV-A, §V-B: two layers of 256 units;
     the TRN reference's single-scale module uses a 512 bottleneck — we follow the paper);
-    ``h_φ``: Dense(num_classes). Applied to the concatenation ``[F_t, F_t+1]`` of every consecutive
-    pair.
+    ``h_φ``: Dense(num_classes). Applied to every consecutive pair ``(F_t, F_t+1)``, represented
+    according to ``pair_input`` (:data:`PAIR_INPUTS`):
+
+    * ``"difference"`` (default, our choice): ``F_t+1 − F_t`` — the change between the two frames
+      (g's input width D). A pair in which nothing changes gives the same (zero) input for every
+      clip, so its class probability stays near chance, and ``P_act(t)`` rises where the frames
+      show the action happening: it carries the event timing (docs/trn.md, "Results").
+    * ``"concat"``: ``[F_t, F_t+1]`` (width 2D; the reference relation module). On scenes whose
+      appearance identifies the class, every pair is classified from appearance alone and
+      ``P_act`` saturates near 1 with no timing information.
+    * ``"concat_difference"``: ``[F_t, F_t+1 − F_t]`` (width 2D) — appearance plus change.
 
     Input ``[batch, T, feature_dim]`` (T ≥ 2) → ``[batch, T − 1, num_classes]`` logits per pair.
     """
 
-    def __init__(self, num_classes: int = 12, mlp_units: int = 256, **kwargs):
+    def __init__(self, num_classes: int = 12, mlp_units: int = 256, pair_input: str = "difference",
+                 **kwargs):
         super().__init__(**kwargs)
+        if pair_input not in PAIR_INPUTS:
+            raise ValueError(f"PairTRN pair_input must be one of {PAIR_INPUTS}, got {pair_input!r}")
         self.num_classes = int(num_classes)
         self.mlp_units = int(mlp_units)
+        self.pair_input = str(pair_input)
         self.g1 = keras.layers.Dense(self.mlp_units, activation="relu", name="g1")
         self.g2 = keras.layers.Dense(self.mlp_units, activation="relu", name="g2")
         self.h = keras.layers.Dense(self.num_classes, name="h")
 
     def build(self, input_shape):
         d = int(input_shape[-1])
-        self.g1.build((None, None, 2 * d))
+        self.g1.build((None, None, d if self.pair_input == "difference" else 2 * d))
         self.g2.build((None, None, self.mlp_units))
         self.h.build((None, None, self.mlp_units))
         self.built = True
 
     def call(self, x):
+        return self.h(self.g2(self.g1(self.pair_features(x))))
+
+    def pair_features(self, x):
+        """The input of ``g`` for every consecutive pair: ``[B, T, D] → [B, T − 1, D or 2D]``."""
         x = ops.cast(x, self.compute_dtype)
-        pairs = ops.concatenate([x[:, :-1], x[:, 1:]], axis=-1)      # [B, T-1, 2D]
-        return self.h(self.g2(self.g1(pairs)))
+        first, second = x[:, :-1], x[:, 1:]
+        if self.pair_input == "difference":
+            return second - first                                       # [B, T-1, D]
+        if self.pair_input == "concat_difference":
+            return ops.concatenate([first, second - first], axis=-1)   # [B, T-1, 2D]
+        return ops.concatenate([first, second], axis=-1)               # [B, T-1, 2D]
 
     def action_curve(self, x, class_index=None, class_logits=None):
         """``P_act(t)`` ``[batch, T − 1]`` for features ``x`` — see :func:`action_curve`."""
@@ -252,7 +284,8 @@ class PairTRN(keras.layers.Layer):
         return (input_shape[0], None if t is None else t - 1, self.num_classes)
 
     def get_config(self):
-        return {**super().get_config(), "num_classes": self.num_classes, "mlp_units": self.mlp_units}
+        return {**super().get_config(), "num_classes": self.num_classes, "mlp_units": self.mlp_units,
+                "pair_input": self.pair_input}
 
 
 def action_curve(pair_logits, class_index=None, class_logits=None):
@@ -286,7 +319,8 @@ def build_trn_models(config):
                          num_classes=config.num_classes, mlp_units=t.mlp_units,
                          relations_per_scale=t.relations_per_scale, seed=config.seed, name="mtrn")
     mtrn.build((None, config.video.num_segments, t.projection_dim))
-    pair = PairTRN(num_classes=config.num_classes, mlp_units=t.mlp_units, name="pair_trn")
+    pair = PairTRN(num_classes=config.num_classes, mlp_units=t.mlp_units, pair_input=t.pair_input,
+                   name="pair_trn")
     pair.build((None, None, t.projection_dim))
     return mtrn, pair
 
@@ -336,7 +370,8 @@ class ActionRecognizer(keras.Model):
                                   num_classes=self.num_classes, mlp_units=t.mlp_units,
                                   relations_per_scale=t.relations_per_scale,
                                   deterministic=self.deterministic, seed=seed, name="mtrn")
-        self.pair_trn = (PairTRN(num_classes=self.num_classes, mlp_units=t.mlp_units, name="pair_trn")
+        self.pair_trn = (PairTRN(num_classes=self.num_classes, mlp_units=t.mlp_units,
+                                 pair_input=t.pair_input, name="pair_trn")
                          if self.with_pairs else None)
         self.segment_seed = keras.random.SeedGenerator(None if seed is None else seed + 1,
                                                        name="segment_seed")

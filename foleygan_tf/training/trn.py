@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import time
 
-__all__ = ["fit_trn", "load_trn", "as_frames_labels"]
+__all__ = ["fit_trn", "load_trn", "load_trn_config", "as_frames_labels"]
 
 WEIGHTS_NAME = "trn.weights.h5"
 LABEL_KEYS = ("label", "class", "class_index", "labels")
@@ -138,11 +138,28 @@ def fit_trn(config, train_ds, val_ds, run_dir, *, epochs: int | None = None,
     return model, list(records)
 
 
+def load_trn_config(config_path):
+    """The :class:`foleygan_tf.config.Config` of a TRN run's ``config.json``.
+
+    Runs written before ``trn.pair_input`` existed used the concatenated pair input: a
+    ``config.json`` without that field gets ``pair_input="concat"`` (not the new default), so
+    their weights still load."""
+    import json
+
+    from foleygan_tf.config import Config
+
+    config = Config.load(config_path)
+    with open(config_path) as f:
+        raw = json.load(f)
+    if "pair_input" not in (raw.get("trn") or {}):
+        config.trn.pair_input = "concat"
+    return config
+
+
 def load_trn(run_dir, *, deterministic: bool = True):
     """The trained :class:`ActionRecognizer` of ``run_dir`` (its ``config.json`` + latest weights).
 
     ``deterministic=True`` (default) makes the MTRN use its expected-value inference mode."""
-    from foleygan_tf.config import Config
     from foleygan_tf.models.trn import ActionRecognizer
 
     config_path = os.path.join(run_dir, "config.json")
@@ -150,7 +167,7 @@ def load_trn(run_dir, *, deterministic: bool = True):
     for path in (config_path, weights_path):
         if not os.path.exists(path):
             raise FileNotFoundError(f"{path}: not found — is {run_dir} a TRN run directory?")
-    config = Config.load(config_path)
+    config = load_trn_config(config_path)
     config.video.imagenet_weights = ""  # the trained weights replace them
     model = ActionRecognizer.from_config_tree(config, deterministic=deterministic)
     model.load_weights(weights_path)

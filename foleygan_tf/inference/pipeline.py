@@ -1,0 +1,321 @@
+"""``FoleyPipeline``: silent video in → video with a generated, synchronised sound track out.
+
+Runs from the two SavedModels alone (``foleygan export``: ``MODELS_DIR/trn`` and
+``MODELS_DIR/generator``) plus OpenCV/PyAV for file I/O — no Keras model code is imported
+(``foleygan_tf.video.frames``, ``audio.io``, ``inference.mux`` and ``inference.postfilter`` are
+numpy/OpenCV/PyAV helpers). The job (paper Fig. 2, Algorithm 1 line 12):
+
+1. probe the video (PyAV: start time and duration of the video stream) and decode its frames
+   (OpenCV, resized to the TRN's frame size);
+2. cover the clip with windows of one model clip (3 s): a clip no longer than that is one window
+   (the TRN puts P_act = 0 after the video ends; the audio is trimmed to the video's duration);
+   a longer clip gets ``ceil((D − W) / (W − crossfade)) + 1`` overlapping windows whose starts are
+   spread evenly from 0 to ``D − W`` and snapped to frame times (the last one rounded *up*, so the
+   windows cover the clip). ``W`` is the part of a clip the ISTFT reconstructs (the codec drops the
+   last STFT frame: 2.97 s at the paper preset);
+3. the TRN SavedModel on each window's frames (with the video's fps) → class probabilities, S_act
+   and the R-step action curve; the clip's class is the argmax of the frame-weighted mean of the
+   windows' class probabilities, or ``class_name`` when given (a one-hot vector conditions G;
+   P_act/S_act still follow the TRN's own prediction — the TRN export has no class input);
+4. one z per video (``sample_z`` signature of the generator export: ``seed``, ``truncation``),
+   shared by all windows so the timbre does not jump; the generator SavedModel → waveform per
+   window (decoded, ISTFT, post-filtered in the graph);
+5. overlap-add: window k starts at the time of its first frame; between consecutive windows an
+   equal-power cross-fade (sin/cos, ``crossfade`` s, shortened when the overlap is shorter) centred
+   in their overlap; the track has exactly ``round(duration × rate)`` samples and starts at the
+   first video frame;
+6. resample (soxr) to the container's audio rate (44.1 kHz AAC; 48 kHz Opus for WebM/Ogg),
+   loudness normalisation (RMS −20 dBFS, peak ≤ −1 dBFS — ``postfilter.normalize_loudness``),
+   mux into a copy of the video (video packets copied, not re-encoded, where the container allows).
+
+The input is never overwritten; outputs are written atomically. Errors about the input are one-line
+``ValueError``/``FileNotFoundError`` messages naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+
+import numpy as np
+
+__all__ = ["FoleyPipeline", "plan_windows", "crossfade_weights"]
+
+DEFAULT_CROSSFADE = 0.5
+MAX_WINDOWS_PER_CALL = 8
+
+
+def plan_windows(num_frames: int, fps: float, duration: float, window_seconds: float,
+                 crossfade: float = DEFAULT_CROSSFADE) -> list[tuple[int, int]]:
+    """``[(first_frame, stop_frame), …]`` of the analysis windows of a clip (module step 2)."""
+    if num_frames < 1:
+        raise ValueError("the clip has no frame")
+    per_window = max(1, int(math.ceil(window_seconds * fps - 1e-6)))
+    if duration <= window_seconds + 1e-9:
+        return [(0, num_frames)]
+    hop = max(window_seconds - crossfade, window_seconds / 2.0)
+    n = int(math.ceil((duration - window_seconds) / hop - 1e-9)) + 1
+    starts = np.linspace(0.0, duration - window_seconds, n)
+    firsts = [int(round(s * fps)) for s in starts[:-1]] + [int(math.ceil((duration - window_seconds) * fps - 1e-6))]
+    windows = []
+    for first in firsts:
+        first = min(max(first, 0), num_frames - 1)
+        if windows and first <= windows[-1][0]:
+            continue
+        windows.append((first, min(num_frames, first + per_window)))
+    return windows
+
+
+def crossfade_weights(starts: list[int], length: int, total: int, fade: int) -> list[tuple[int, np.ndarray]]:
+    """Equal-power cross-fade weights for windows of ``length`` samples starting at ``starts``
+    (increasing) in a track of ``total`` samples: ``[(offset, weights), …]`` where window k
+    contributes ``weights * wave_k[:len(weights)]`` at ``offset``. Between windows k and k+1 a
+    sin/cos fade of ``min(fade, overlap, hop_k, hop_k+1)`` samples sits centred in their overlap;
+    Σ w² = 1 everywhere the track is covered."""
+    n = len(starts)
+    bounds = []  # (fade_start, fade_stop) between k and k+1
+    for k in range(n - 1):
+        overlap = starts[k] + length - starts[k + 1]
+        hops = [starts[k + 1] - starts[k]] + ([starts[k + 2] - starts[k + 1]] if k + 2 < n else [])
+        f = max(1, min([fade, overlap] + hops))
+        centre = (starts[k + 1] + starts[k] + length) / 2.0
+        lo = int(round(centre - f / 2.0))
+        bounds.append((lo, lo + f))
+    out = []
+    for k, s in enumerate(starts):
+        lo = bounds[k - 1][0] if k > 0 else s
+        hi = bounds[k][1] if k < n - 1 else min(s + length, total)
+        hi = min(hi, total, s + length)
+        w = np.ones(max(0, hi - lo), np.float32)
+        if k > 0:
+            a, b = bounds[k - 1]
+            t = (np.arange(a, b) - a + 0.5) / (b - a)
+            w[: b - a] = np.sin(0.5 * np.pi * t)[: len(w)]
+        if k < n - 1:
+            a, b = bounds[k]
+            t = (np.arange(a, b) - a + 0.5) / (b - a)
+            w[a - lo: b - lo] = np.cos(0.5 * np.pi * t)[: max(0, len(w) - (a - lo))]
+        out.append((lo, w))
+    return out
+
+
+def _read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+class FoleyPipeline:
+    """The whole job from the two SavedModels. Build with :meth:`from_saved_models`."""
+
+    TRN_SUBDIR = "trn"
+    GENERATOR_SUBDIR = "generator"
+
+    def __init__(self, trn_dir: str, generator_dir: str, *, crossfade: float = DEFAULT_CROSSFADE,
+                 loudness_dbfs: float = -20.0, peak_dbfs: float = -1.0):
+        import tensorflow as tf
+
+        for d in (trn_dir, generator_dir):
+            if not os.path.isfile(os.path.join(d, "saved_model.pb")):
+                raise FileNotFoundError(f"{d}: no SavedModel (saved_model.pb) — export one with `foleygan export`")
+        self.trn_dir, self.generator_dir = os.fspath(trn_dir), os.fspath(generator_dir)
+        self._trn = tf.saved_model.load(self.trn_dir)
+        self._gen = tf.saved_model.load(self.generator_dir)
+        self.trn_meta = _read_json(self._trn.metadata_file.asset_path.numpy().decode())
+        self.gen_meta = _read_json(self._gen.metadata_file.asset_path.numpy().decode())
+        if self.trn_meta["class_names"] != self.gen_meta["class_names"]:
+            raise ValueError(f"{trn_dir} and {generator_dir} were trained on different classes")
+        if self.trn_meta["image_size"] != self.gen_meta["image_size"] \
+                or self.trn_meta["sample_rate"] != self.gen_meta["sample_rate"]:
+            raise ValueError(f"{trn_dir} and {generator_dir} use different spectrogram geometries")
+        self.serve_trn = self._trn.signatures["serving_default"]
+        self.serve_gen = self._gen.signatures["serving_default"]
+        self.sample_z_fn = self._gen.signatures["sample_z"]
+        self.class_names = list(self.gen_meta["class_names"])
+        self.sample_rate = int(self.gen_meta["sample_rate"])
+        self.clip_samples = int(self.gen_meta["clip_samples"])
+        audio = self.gen_meta["config"]["audio"]
+        frames = 1 + (self.clip_samples - audio["frame_length"]) // audio["frame_step"]
+        frames = min(frames, int(audio["image_size"]))
+        # the part of a clip the ISTFT reconstructs (the codec drops the last STFT frame)
+        self.window_samples = min(self.clip_samples, (frames - 1) * audio["frame_step"] + audio["frame_length"])
+        self.frame_size = int(self.trn_meta["frame_size"])
+        self.crossfade = float(crossfade)
+        self.loudness_dbfs, self.peak_dbfs = float(loudness_dbfs), float(peak_dbfs)
+
+    @classmethod
+    def from_saved_models(cls, models_dir, **kwargs) -> "FoleyPipeline":
+        """``models_dir/trn`` and ``models_dir/generator`` (the layout ``foleygan export`` writes)."""
+        models_dir = os.fspath(models_dir)
+        if not os.path.isdir(models_dir):
+            raise FileNotFoundError(f"{models_dir}: no such models directory")
+        return cls(os.path.join(models_dir, cls.TRN_SUBDIR), os.path.join(models_dir, cls.GENERATOR_SUBDIR), **kwargs)
+
+    # ---- the audio ---------------------------------------------------------------------------
+    def sample_z(self, seed: int, truncation: float | None = None) -> np.ndarray:
+        """``[1, z_dim]`` from the generator export's ``sample_z`` (true truncation in the graph)."""
+        import tensorflow as tf
+
+        t = self.gen_meta["default_truncation"] if truncation is None else float(truncation)
+        if t > 0 and t < 0.04:
+            raise ValueError(f"truncation must be ≥ 0.04 (or ≤ 0 for none), got {t}")
+        return self.sample_z_fn(seed=tf.constant(int(seed), tf.int64), num=tf.constant(1, tf.int32),
+                                truncation=tf.constant(t, tf.float32))["z"].numpy()
+
+    def class_index(self, class_name: str) -> int:
+        if class_name not in self.class_names:
+            raise ValueError(f"unknown class {class_name!r}; the models know: {', '.join(self.class_names)}")
+        return self.class_names.index(class_name)
+
+    def synthesize(self, frames: np.ndarray, fps: float, duration: float | None = None, *, seed: int = 0,
+                   truncation: float | None = None, class_name: str | None = None) -> dict:
+        """Audio for decoded frames (uint8 ``[T, H, W, 3]``) at ``fps``; ``duration`` (s) defaults
+        to ``T / fps``. Returns ``{"wave": [round(duration·sample_rate)] float32 at the model
+        rate (not normalised), "class_name", "class_source", "class_probs", "windows",
+        "p_act_times", "p_act"}``."""
+        import tensorflow as tf
+
+        frames = np.asarray(frames, np.uint8)
+        if frames.ndim != 4 or frames.shape[0] < 1:
+            raise ValueError(f"expected frames [T, H, W, 3] with T ≥ 1, got shape {frames.shape}")
+        fps = float(fps)
+        duration = frames.shape[0] / fps if duration is None else float(duration)
+        sr = self.sample_rate
+        window_seconds = self.window_samples / sr
+        windows = plan_windows(frames.shape[0], fps, duration, window_seconds, self.crossfade)
+        trn = []
+        for first, stop in windows:
+            out = self.serve_trn(frames=tf.constant(frames[None, first:stop]), fps=tf.constant([fps], tf.float32))
+            trn.append({k: v.numpy()[0] for k, v in out.items()})
+        weights = np.array([stop - first for first, stop in windows], np.float64)
+        mean_probs = (np.stack([t["class_probs"] for t in trn]) * weights[:, None]).sum(0) / weights.sum()
+        if class_name is None:
+            index, source = int(np.argmax(mean_probs)), "mtrn"
+        else:
+            index, source = self.class_index(class_name), "user"
+        z = self.sample_z(seed, truncation)
+        n = len(windows)
+        onehot = np.zeros((n, len(self.class_names)), np.float32)
+        onehot[:, index] = 1.0
+        s_act = np.stack([t["action_spectrogram"] for t in trn]).astype(np.float32)
+        curve = np.stack([t["action_curve"] for t in trn]).astype(np.float32)
+        waves = []
+        for b in range(0, n, MAX_WINDOWS_PER_CALL):
+            sl = slice(b, b + MAX_WINDOWS_PER_CALL)
+            m = len(onehot[sl])
+            got = self.serve_gen(z=tf.constant(np.repeat(z, m, axis=0)), class_probs=tf.constant(onehot[sl]),
+                                 action_spectrogram=tf.constant(s_act[sl]), action_curve=tf.constant(curve[sl]))
+            waves.append(got["waveform"].numpy())
+        waves = np.concatenate(waves)
+        total = int(round(duration * sr))
+        starts = [int(round(first / fps * sr)) for first, _ in windows]
+        track = np.zeros(total, np.float32)
+        for (offset, w), wave, start in zip(crossfade_weights(starts, self.window_samples, total,
+                                                              int(round(self.crossfade * sr))), waves, starts):
+            seg = wave[offset - start: offset - start + len(w)]
+            track[offset: offset + len(seg)] += w[: len(seg)] * seg
+        # P_act on the video timeline: each window's pairs, later windows taking over at the
+        # centre of the overlap (the plot)
+        times, values = [], []
+        for k, ((first, stop), t) in enumerate(zip(windows, trn)):
+            tt = (first + np.arange(len(t["p_act"])) + 0.5) / fps
+            keep = np.ones(len(tt), bool)
+            if k > 0:
+                keep &= tt >= (first + windows[k - 1][0] + window_seconds * fps) / 2.0 / fps
+            if k < n - 1:
+                keep &= tt < (windows[k + 1][0] + first + window_seconds * fps) / 2.0 / fps
+            times.append(tt[keep])
+            values.append(t["p_act"][keep])
+        return {"wave": track, "class_name": self.class_names[index], "class_source": source,
+                "class_probs": mean_probs.astype(np.float32), "windows": windows,
+                "p_act_times": np.concatenate(times), "p_act": np.concatenate(values)}
+
+    # ---- files -------------------------------------------------------------------------------
+    def generate(self, video_path, output_path, *, seed: int = 0, truncation: float | None = None,
+                 class_name: str | None = None, wav: bool = False, plot: bool = False) -> dict:
+        """Write ``output_path`` = ``video_path`` with the generated track muxed in (plus
+        ``<output stem>.wav`` with ``wav`` and ``<output stem>.png`` with ``plot``).
+
+        Returns ``{"output", "wav", "plot", "class_name", "class_source", "duration",
+        "windows", "video", "seconds"}``."""
+        from foleygan_tf.audio.io import write_wav
+        from foleygan_tf.inference.mux import audio_codec_for, mux_audio, probe_video
+        from foleygan_tf.inference.postfilter import normalize_loudness
+        from foleygan_tf.video.frames import read_frames
+
+        t0 = time.perf_counter()
+        video_path, output_path = os.fspath(video_path), os.fspath(output_path)
+        if os.path.abspath(video_path) == os.path.abspath(output_path) or (
+                os.path.exists(output_path) and os.path.exists(video_path) and os.path.samefile(video_path, output_path)):
+            raise ValueError(f"{output_path}: is the input video; refusing to overwrite it")
+        if class_name is not None:
+            self.class_index(class_name)  # fail before any work
+        info = probe_video(video_path)
+        frames, fps = read_frames(video_path, frame_size=self.frame_size)
+        duration = info["duration"] if info["duration"] > 0 else frames.shape[0] / fps
+        result = self.synthesize(frames, fps, duration, seed=seed, truncation=truncation, class_name=class_name)
+        _, out_rate = audio_codec_for(output_path)
+        track = _resample(result["wave"], self.sample_rate, out_rate, int(round(duration * out_rate)))
+        track = normalize_loudness(track, self.loudness_dbfs, self.peak_dbfs)
+        muxed = mux_audio(video_path, track, out_rate, output_path, start_seconds=info["start"])
+        stem = os.path.splitext(output_path)[0]
+        wav_path = plot_path = None
+        if wav:
+            wav_path = stem + ".wav"
+            write_wav(wav_path, track, out_rate)
+        if plot:
+            plot_path = stem + ".png"
+            plot_spectrogram(plot_path, normalize_loudness(result["wave"], self.loudness_dbfs, self.peak_dbfs),
+                             self.sample_rate, result["p_act_times"], result["p_act"],
+                             title=f"{os.path.basename(video_path)} — {result['class_name']} "
+                                   f"({'given' if result['class_source'] == 'user' else 'predicted'})",
+                             nfft=int(self.gen_meta["config"]["audio"]["frame_length"]),
+                             hop=int(self.gen_meta["config"]["audio"]["frame_step"]))
+        return {"output": output_path, "wav": wav_path, "plot": plot_path, "class_name": result["class_name"],
+                "class_source": result["class_source"], "duration": duration, "windows": len(result["windows"]),
+                "video": muxed["video"], "sample_rate": out_rate, "samples": int(len(track)),
+                "seconds": time.perf_counter() - t0}
+
+
+def _resample(wave: np.ndarray, rate_in: int, rate_out: int, length: int) -> np.ndarray:
+    """soxr (high quality, linear phase: no delay), then cropped/zero-padded to ``length``."""
+    wave = np.asarray(wave, np.float32)
+    if rate_in != rate_out:
+        import soxr
+
+        wave = soxr.resample(wave, rate_in, rate_out, quality="HQ").astype(np.float32)
+    if len(wave) >= length:
+        return wave[:length]
+    return np.pad(wave, (0, length - len(wave)))
+
+
+def plot_spectrogram(path: str, wave: np.ndarray, sample_rate: int, p_times, p_act, *, title: str = "",
+                     nfft: int = 1024, hop: int = 256) -> None:
+    """PNG: log-magnitude spectrogram of ``wave`` with P_act (right axis, 0–1) drawn over it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    wave = np.asarray(wave, np.float32)
+    fig, ax = plt.subplots(figsize=(9, 3.6), dpi=100)
+    try:
+        nfft = int(min(nfft, max(16, len(wave))))
+        ax.specgram(wave, NFFT=nfft, Fs=sample_rate, noverlap=max(0, nfft - hop), cmap="magma",
+                    scale="dB", vmin=-120)
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel("frequency (Hz)")
+        ax.set_xlim(0, len(wave) / sample_rate)
+        twin = ax.twinx()
+        twin.plot(p_times, p_act, color="cyan", lw=1.5, label="P_act")
+        twin.set_ylim(0, 1.02)
+        twin.set_ylabel("P_act (predicted action)")
+        twin.legend(loc="upper right", fontsize=8)
+        ax.set_title(title, fontsize=9)
+        fig.tight_layout()
+        tmp = f"{path}.tmp-{os.getpid()}.png"
+        fig.savefig(tmp)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)

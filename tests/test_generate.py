@@ -1,0 +1,215 @@
+"""`foleygan generate` / `FoleyPipeline`: real mp4 inputs of any fps and length → a copy of the video
+with a generated track whose duration equals the video's, video packets copied, input untouched;
+windowing/cross-fade arithmetic; one-line errors."""
+
+import hashlib
+import os
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from foleygan_tf.cli import main
+
+
+def write_silent_video(path, seconds, fps, size=(48, 64)):
+    """H.264 mp4 without audio: a bar sweeping across a changing grey level."""
+    import av
+
+    n = int(round(seconds * float(fps)))
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=fps)
+        s.height, s.width = size
+        s.pix_fmt = "yuv420p"
+        s.options = {"threads": "1", "preset": "veryfast"}
+        for i in range(n):
+            img = np.full(size + (3,), 40, np.uint8)
+            img[:, : (i * 5) % size[1]] = (i * 37) % 255
+            for p in s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return n
+
+
+def streams_info(path):
+    import av
+
+    with av.open(str(path)) as c:
+        out = {}
+        for s in c.streams:
+            out[s.type] = {"duration": float(s.duration * s.time_base) if s.duration else None,
+                           "codec": s.codec_context.name, "rate": getattr(s, "rate", None)}
+        return out
+
+
+def video_packets(path):
+    import av
+
+    with av.open(str(path)) as c:
+        return [bytes(p) for p in c.demux(c.streams.video[0]) if p.dts is not None]
+
+
+def sha(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory, tf):
+    """Tiny TRN (1 epoch on random clips) + tiny GAN checkpoint → `foleygan export RUN RUN DIR`."""
+    from foleygan_tf.config import get_preset
+    from foleygan_tf.training.fit_gan import build_gan
+    from foleygan_tf.training.trn import fit_trn
+
+    root = tmp_path_factory.mktemp("generate")
+    cfg = get_preset("tiny")
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (8, 12, 32, 32, 3)).astype(np.uint8)
+    y = (np.arange(8) % 12).astype(np.int32)
+    fit_trn(cfg, tf.data.Dataset.from_tensor_slices((x, y)).batch(8), None, str(root / "trn_run"), epochs=1)
+    gan_run = root / "gan_run"
+    (gan_run / "checkpoints").mkdir(parents=True)
+    cfg.save(str(gan_run / "config.json"))
+    gan = build_gan(cfg)
+    tf.train.CheckpointManager(gan.checkpoint(), str(gan_run / "checkpoints"), max_to_keep=1).save(checkpoint_number=2)
+    out = root / "models"
+    assert main(["export", str(root / "trn_run"), str(gan_run), str(out), "--no-verify"]) == 0
+    assert (out / "trn" / "saved_model.pb").exists() and (out / "generator" / "saved_model.pb").exists()
+    return str(out)
+
+
+@pytest.fixture(scope="module")
+def videos(tmp_path_factory):
+    root = tmp_path_factory.mktemp("videos")
+    a, b = root / "long_2997.mp4", root / "short_24.mp4"
+    write_silent_video(a, 4.5, Fraction(30000, 1001))
+    write_silent_video(b, 1.2, Fraction(24))
+    return str(a), str(b)
+
+
+def _check_output(inp, out, wav=None):
+    info, src = streams_info(out), streams_info(inp)
+    assert set(info) == {"video", "audio"} and set(src) == {"video"}
+    video_s, audio_s = info["video"]["duration"], info["audio"]["duration"]
+    assert abs(video_s - src["video"]["duration"]) < 1e-6
+    assert info["audio"]["codec"] == "aac" and info["audio"]["rate"] == 44100
+    assert abs(audio_s - video_s) <= 1024 / 44100, (audio_s, video_s)      # within one AAC frame
+    assert video_packets(out) == video_packets(inp)                          # copied, not re-encoded
+    if wav:
+        import soundfile
+
+        data, rate = soundfile.read(wav)
+        assert rate == 44100 and len(data) == int(round(src["video"]["duration"] * 44100))
+        assert 0.01 < float(np.sqrt(np.mean(data ** 2))) < 0.2                 # normalised, not silent
+    return video_s, audio_s
+
+
+def test_generate_cli_long_and_short_videos(models, videos, tmp_path, capsys):
+    a, b = videos
+    before = {p: sha(p) for p in videos}
+    out = tmp_path / "out"
+    assert main(["generate", a, b, "-o", str(out), "--models", models, "--seed", "3", "--wav", "--plot"]) == 0
+    printed = capsys.readouterr()
+    assert "2 window(s)" in printed.out and "1 window(s)" in printed.out
+    for inp in videos:
+        stem = os.path.splitext(os.path.basename(inp))[0]
+        _check_output(inp, out / f"{stem}.mp4", wav=out / f"{stem}.wav")
+        png = out / f"{stem}.png"
+        assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+    assert {p: sha(p) for p in videos} == before                             # inputs untouched
+    assert not [f for f in os.listdir(out) if ".tmp-" in f]
+
+
+def test_pipeline_is_the_models_composed(models, videos, tf):
+    """A short clip is one window: the track is exactly the generator's waveform for the TRN's
+    conditions and the sample_z draw, trimmed to the video; seeds and classes matter."""
+    from foleygan_tf.inference.pipeline import FoleyPipeline
+    from foleygan_tf.video.frames import read_frames
+
+    pipe = FoleyPipeline.from_saved_models(models)
+    frames, fps = read_frames(videos[1], frame_size=pipe.frame_size)
+    got = pipe.synthesize(frames, fps, seed=5)
+    trn = pipe.serve_trn(frames=tf.constant(frames[None]), fps=tf.constant([fps], tf.float32))
+    index = int(np.argmax(trn["class_probs"].numpy()[0]))
+    assert got["class_name"] == pipe.class_names[index] and got["class_source"] == "mtrn"
+    z = pipe.sample_z_fn(seed=tf.constant(5, tf.int64), num=tf.constant(1), truncation=tf.constant(1.0))["z"]
+    want = pipe.serve_gen(z=z, class_probs=tf.one_hot([index], len(pipe.class_names)),
+                          action_spectrogram=trn["action_spectrogram"], action_curve=trn["action_curve"])
+    n = int(round(frames.shape[0] / fps * pipe.sample_rate))
+    assert got["wave"].shape == (n,)
+    np.testing.assert_allclose(got["wave"], want["waveform"].numpy()[0, :n], atol=1e-6)
+    again = pipe.synthesize(frames, fps, seed=5)["wave"]
+    np.testing.assert_array_equal(again, got["wave"])
+    other_seed = pipe.synthesize(frames, fps, seed=6)["wave"]
+    other_class = pipe.synthesize(frames, fps, seed=5, class_name=pipe.class_names[(index + 1) % 12])
+    assert other_class["class_source"] == "user"
+    for other in (other_seed, other_class["wave"]):
+        assert np.abs(other - got["wave"]).max() > 1e-3 * np.abs(got["wave"]).max()
+
+
+@pytest.mark.parametrize("seconds,fps", [(3.2, 23.976), (7.5, 60.0), (10.0, 25.0), (4.5, 29.97), (2.0, 24.0)])
+def test_windows_cover_the_clip_and_cross_fade_keeps_power(seconds, fps):
+    from foleygan_tf.inference.pipeline import crossfade_weights, plan_windows
+
+    n_frames = int(round(seconds * fps))
+    duration = n_frames / fps
+    window_s, sr = 2.97, 1000
+    windows = plan_windows(n_frames, fps, duration, window_s, crossfade=0.5)
+    firsts = [w[0] for w in windows]
+    assert firsts[0] == 0 and firsts == sorted(set(firsts))
+    assert firsts[-1] / fps + window_s >= duration - 1e-9                  # the last window reaches the end
+    if duration <= window_s:
+        assert windows == [(0, n_frames)]
+    for (f0, _), (f1, _) in zip(windows, windows[1:]):
+        assert (f0 + window_s * fps) - f1 >= 0.5 * fps - 1                   # overlap ≥ the cross-fade
+    total = int(round(duration * sr))
+    starts = [int(round(f / fps * sr)) for f in firsts]
+    length = int(round(window_s * sr))
+    power = np.zeros(total)
+    for start, (offset, w) in zip(starts, crossfade_weights(starts, length, total, int(0.5 * sr))):
+        assert offset >= start and offset + len(w) <= start + length         # inside its window
+        power[offset: offset + len(w)] += w.astype(np.float64) ** 2
+    np.testing.assert_allclose(power, 1.0, atol=1e-6)                        # Σ w² = 1 everywhere
+
+
+def test_errors_are_one_line_and_never_touch_the_input(models, videos, tmp_path, capsys, monkeypatch):
+    a, _ = videos
+    digest = sha(a)
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"this is not a video" * 10)
+    cases = [
+        (["generate", str(junk), "-o", str(tmp_path / "j.mp4"), "--models", models], "not a readable video"),
+        (["generate", str(tmp_path / "missing.mp4"), "-o", str(tmp_path / "m.mp4"), "--models", models], "no such"),
+        (["generate", a, "-o", a, "--models", models], "refusing to overwrite"),
+        (["generate", a, "-o", str(tmp_path / "c.mp4"), "--models", models, "--class", "banjo"], "unknown class"),
+        (["generate", a, "-o", str(tmp_path / "n.mp4"), "--models", str(tmp_path)], "no SavedModel"),
+    ]
+    for argv, words in cases:
+        capsys.readouterr()
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err and words in err[-1] and err[-1].startswith("foleygan: error:"), (argv, err)
+        assert "Traceback" not in "\n".join(err)
+    assert sha(a) == digest
+    assert not (tmp_path / "j.mp4").exists() and not (tmp_path / "c.mp4").exists()
+    import foleygan_tf.commands.generate as generate
+
+    monkeypatch.setattr(generate, "DEFAULT_MODELS", str(tmp_path / "no_default"))
+    assert main(["generate", a, "-o", str(tmp_path / "d.mp4")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no default models" in err and "--models" in err and "\n" not in err
+    # in a batch, a bad video is reported and the good ones are still written
+    assert main(["generate", str(junk), a, "-o", str(tmp_path / "batch"), "--models", models, "--quiet"]) == 2
+    assert (tmp_path / "batch" / "long_2997.mp4").exists() and not (tmp_path / "batch" / "junk.mp4").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seconds", [1.0, 3.0, 7.5])
+@pytest.mark.parametrize("fps", [Fraction(24), Fraction(30000, 1001), Fraction(60)])
+def test_audio_duration_equals_video_duration(models, tmp_path, seconds, fps):
+    from foleygan_tf.inference.pipeline import FoleyPipeline
+
+    inp = tmp_path / "in.mp4"
+    write_silent_video(inp, seconds, fps)
+    r = FoleyPipeline.from_saved_models(models).generate(inp, tmp_path / "out.mp4", seed=1, wav=True)
+    _check_output(inp, tmp_path / "out.mp4", wav=r["wav"])
