@@ -47,11 +47,34 @@ def test_bad_override_is_one_line(tmp_path, capsys):
     assert code == 2 and "unknown config field 'gan.bogus'" in capsys.readouterr().err
 
 
-def test_demo_runs_and_reports_every_encoding(tmp_path, capsys, tf):
-    assert main(["demo", "--out", str(tmp_path), "--preset", "tiny"]) == 0
+def test_codec_demo_reports_every_encoding(tmp_path, capsys, tf):
+    assert main(["demo", "--codec", "--out", str(tmp_path), "--preset", "tiny"]) == 0
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert set(summary["round_trip"]) == {"stft", "lms", "ms", "mfcc", "cqt"}
     assert summary["round_trip"]["stft"]["snr_db"] > 30
     assert all(-1.0 <= r["image_min"] <= r["image_max"] <= 1.0 for r in summary["round_trip"].values())
     assert (tmp_path / "image_lms.png").exists() and (tmp_path / "decoded_lms.wav").exists()
-    assert "bundled default models" in capsys.readouterr().out
+
+
+def test_demo_without_models_falls_back_to_the_codec(tmp_path, capsys, tf):
+    assert main(["demo", "--out", str(tmp_path / "o"), "--models", str(tmp_path / "none"), "--preset", "tiny"]) == 0
+    assert "No bundled default models" in capsys.readouterr().out
+    assert (tmp_path / "o" / "summary.json").exists()
+
+
+def test_demo_sound_designs_a_clip_with_the_bundled_default_models(tmp_path, capsys, tf):
+    import av
+
+    from foleygan_tf.commands.generate import DEFAULT_MODELS
+
+    for name in ("trn", "generator"):
+        assert os.path.isfile(os.path.join(DEFAULT_MODELS, name, "saved_model.pb")), "bundled models missing"
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "bundled default models" in out and "F1" in out
+    with av.open(str(tmp_path / "foley.mp4")) as c:
+        assert c.streams.video and c.streams.audio
+        duration = float(c.duration) / 1e6
+    assert abs(duration - 4.5) < 0.1
+    assert (tmp_path / "foley.wav").stat().st_size > 1000 and (tmp_path / "foley.png").exists()
+    assert (tmp_path / "reference.mp4").exists()

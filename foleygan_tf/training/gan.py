@@ -117,7 +117,8 @@ class FoleyGAN(keras.Model):
         return self.optimizer_updates() * self.accumulation_steps
 
     def checkpoint(self) -> tf.train.Checkpoint:
-        """Everything a resume needs: G, D, EMA-G, both optimizers, counters and the z RNG state.
+        """Everything a resume needs: G, D, EMA-G (all their variables, BN statistics and SN ``u``
+        included), the D, G and D-pre-training optimizers, the G-update counter and the z RNG state.
 
         (Gradient accumulators are loop-carried inside one ``train_step``, so a checkpoint taken
         between steps never holds a half-accumulated gradient.)"""
@@ -135,9 +136,9 @@ class FoleyGAN(keras.Model):
             t.lr_d, beta_1=t.beta_1, beta_2=t.beta_2, epsilon=t.adam_eps, name="d_adam")
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(
             t.lr_g, beta_1=t.beta_1, beta_2=t.beta_2, epsilon=t.adam_eps, name="g_adam")
-        # Create the optimizer slots now: their variables must exist before a checkpoint restore.
         self.d_pretrain_optimizer = keras.optimizers.Adam(
             t.lr_d, beta_1=t.beta_1, beta_2=t.beta_2, epsilon=t.adam_eps, name="d_pretrain_adam")
+        # Create the optimizer slots now: their variables must exist before a checkpoint restore.
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.d_pretrain_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
