@@ -4,7 +4,7 @@ Names are imported lazily: the file I/O helpers do not need TensorFlow, so worke
 only decode files (``prepare``, ``synth-data``) never pay for importing it.
 """
 
-import importlib
+from foleygan_tf._lazy import lazy_exports
 
 _EXPORTS = {
     "SpectrogramCodec": "codec", "PHASELESS": "codec",
@@ -16,9 +16,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'foleygan_tf.audio' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"foleygan_tf.audio.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -1,7 +1,7 @@
 """Inference: SavedModel exports of the trained blocks and the FoleyPipeline (video → Foley).
 Names are imported lazily (they import TensorFlow)."""
 
-import importlib
+from foleygan_tf._lazy import lazy_exports
 
 _EXPORTS = {
     "export_trn": "trn_export", "TRNServingModule": "trn_export", "TRN_METADATA_NAME": "trn_export",
@@ -15,9 +15,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'foleygan_tf.inference' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"foleygan_tf.inference.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)

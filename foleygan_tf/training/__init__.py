@@ -1,7 +1,7 @@
 """Training: the FoleyGAN keras.Model (custom train_step with gradient accumulation), the TRN
 trainer, callbacks and run directories. Names are imported lazily (they import TensorFlow)."""
 
-import importlib
+from foleygan_tf._lazy import lazy_exports
 
 _EXPORTS = {
     "FoleyGAN": "gan", "hinge_d_loss": "gan", "hinge_g_loss": "gan", "accumulate_gradients": "gan",
@@ -13,9 +13,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'foleygan_tf.training' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"foleygan_tf.training.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
