@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv demo test test-slow test-all bench clean
+.PHONY: venv demo test test-slow test-all bench default-models clean
 
 # Re-install whenever the pins (pyproject.toml) change.
 $(STAMP): pyproject.toml
@@ -30,6 +30,21 @@ test-all: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/foleygan bench --out benchmarks/results.json
+
+# The bundled default models (saved_models/default/): tiny preset, synthetic dataset with the real
+# sound bank, trained on the CPU (≈ 10 min on 2 cores). Scratch data go to build/default-models/.
+SOUNDBANK ?= ../shared/soundbank
+DM := build/default-models
+default-models: $(STAMP)
+	rm -rf $(DM) && mkdir -p $(DM)
+	$(BIN)/foleygan synth-data $(DM)/data --clips-per-class 12 --size 64 --seed 5 --sound-bank $(SOUNDBANK)
+	$(BIN)/foleygan prepare $(DM)/data $(DM)/shards --preset tiny
+	$(BIN)/foleygan train trn $(DM)/shards $(DM)/trn --preset tiny --epochs 30
+	$(BIN)/foleygan train gan $(DM)/shards $(DM)/gan --preset tiny --trn $(DM)/trn --steps 1000 \
+	    --set train.d_pretrain_updates=10 --set train.sample_every=500 --set train.d_steps=1 --set train.lr_d=5e-5
+	rm -rf $(DM)/export && $(BIN)/foleygan export $(DM)/trn $(DM)/gan $(DM)/export
+	cp saved_models/default/README.md $(DM)/export/README.md
+	rm -rf saved_models/default && mv $(DM)/export saved_models/default
 
 clean:
 	rm -rf $(VENV) demo_output .pytest_cache
