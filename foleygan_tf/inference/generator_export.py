@@ -59,6 +59,8 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from foleygan_tf.inference.atomic import install_directory
+
 from foleygan_tf.inference.postfilter import DEFAULT_CUTOFF, POST_FILTERS, lowpass_taps
 
 __all__ = ["export_generator", "GeneratorServingModule", "GENERATOR_METADATA_NAME",
@@ -281,13 +283,7 @@ def export_generator(run_dir: str, out_dir: str, *, post_filter: str = "lowpass"
                     or not np.all(np.isfinite(wave)):
                 raise RuntimeError(f"exported SavedModel {tmp} answered with unexpected output: "
                                    f"{ {k: tuple(v.shape) for k, v in got.items()} }")
-        if os.path.exists(out):
-            old = f"{out}.old-{os.getpid()}"
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        install_directory(tmp, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         if os.path.exists(tmp):

@@ -45,6 +45,8 @@ import time
 
 import tensorflow as tf
 
+from foleygan_tf.inference.atomic import install_directory
+
 __all__ = ["export_trn", "TRNServingModule", "TRN_METADATA_NAME"]
 
 TRN_METADATA_NAME = "foleygan_trn.json"
@@ -185,13 +187,7 @@ def export_trn(run_dir: str, out_dir: str, verify: bool = True) -> dict:
             if got["class_probs"].shape != (1, config.num_classes) or got["p_act"].shape != (1, 1):
                 raise RuntimeError(f"exported SavedModel {tmp} answered with unexpected shapes: "
                                    f"{ {k: tuple(v.shape) for k, v in got.items()} }")
-        if os.path.exists(out):
-            old = f"{out}.old-{os.getpid()}"
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        install_directory(tmp, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         if os.path.exists(tmp):
