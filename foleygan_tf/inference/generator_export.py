@@ -60,7 +60,6 @@ import numpy as np
 import tensorflow as tf
 
 from foleygan_tf.inference.atomic import install_directory
-
 from foleygan_tf.inference.postfilter import DEFAULT_CUTOFF, POST_FILTERS, lowpass_taps
 
 __all__ = ["export_generator", "GeneratorServingModule", "GENERATOR_METADATA_NAME",
