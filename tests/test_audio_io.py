@@ -88,6 +88,7 @@ def test_short_file_is_padded_to_the_clip(tmp_path):
 def test_write_wav_is_atomic_and_refuses_nan(tmp_path):
     path = tmp_path / "out.wav"
     write_wav(path, np.zeros(10, np.float32), 8000)
+    assert os.stat(path).st_mode & 0o777 == 0o644  # an ordinary file, not mkstemp's 0600
     with pytest.raises(ValueError, match="NaN"):
         write_wav(path, np.array([0.0, np.nan], np.float32), 8000)
     assert sorted(os.listdir(tmp_path)) == ["out.wav"]  # no temporary left behind, old file intact

@@ -146,6 +146,7 @@ def write_wav(path, wave: np.ndarray, sample_rate: int) -> None:
     os.close(fd)
     try:
         soundfile.write(tmp, np.clip(wave, -1.0, 1.0), int(sample_rate), subtype="PCM_16", format="WAV")
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; a WAV is an ordinary, readable output
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
