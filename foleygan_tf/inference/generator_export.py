@@ -52,14 +52,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 import time
 
 import numpy as np
 import tensorflow as tf
 
-from foleygan_tf.inference.atomic import install_directory
+from foleygan_tf.inference.atomic import staged_export
 from foleygan_tf.inference.postfilter import DEFAULT_CUTOFF, POST_FILTERS, lowpass_taps
 
 __all__ = ["export_generator", "GeneratorServingModule", "GENERATOR_METADATA_NAME",
@@ -255,18 +253,13 @@ def export_generator(run_dir: str, out_dir: str, *, post_filter: str = "lowpass"
     encoding, bad filter options)."""
     out = check_out_dir(out_dir)
     generator, config, checkpoint = load_generator_from_run(run_dir)
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    tmp = f"{out}.tmp-{os.getpid()}"
-    staging = tempfile.mkdtemp(prefix="foleygan_gen_meta_")
-    try:
+    with staged_export(out, "foleygan_gen_meta_") as (tmp, staging):
         meta_path = os.path.join(staging, GENERATOR_METADATA_NAME)
         module = GeneratorServingModule(generator, config, post_filter, post_filter_length, post_filter_cutoff,
                                         metadata_path=meta_path)
         meta = _metadata(config, run_dir, checkpoint, module)
         with open(meta_path, "w") as f:
             json.dump(meta, f, indent=1)
-        if os.path.exists(tmp):
-            shutil.rmtree(tmp)
         tf.saved_model.save(module, tmp, signatures={"serving_default": module.serve,
                                                      "sample_z": module.sample_z})
         if verify:
@@ -282,9 +275,4 @@ def export_generator(run_dir: str, out_dir: str, *, post_filter: str = "lowpass"
                     or not np.all(np.isfinite(wave)):
                 raise RuntimeError(f"exported SavedModel {tmp} answered with unexpected output: "
                                    f"{ {k: tuple(v.shape) for k, v in got.items()} }")
-        install_directory(tmp, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        if os.path.exists(tmp):
-            shutil.rmtree(tmp, ignore_errors=True)
     return meta

@@ -39,13 +39,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 import time
 
 import tensorflow as tf
 
-from foleygan_tf.inference.atomic import install_directory
+from foleygan_tf.inference.atomic import staged_export
 
 __all__ = ["export_trn", "TRNServingModule", "TRN_METADATA_NAME"]
 
@@ -167,17 +165,11 @@ def export_trn(run_dir: str, out_dir: str, verify: bool = True) -> dict:
     model = load_trn(run_dir, deterministic=True)
     config = load_trn_config(os.path.join(run_dir, "config.json"))
     meta = _metadata(config, run_dir)
-    parent = os.path.dirname(out)
-    os.makedirs(parent, exist_ok=True)
-    tmp = f"{out}.tmp-{os.getpid()}"
-    staging = tempfile.mkdtemp(prefix="foleygan_trn_meta_")
-    try:
+    with staged_export(out, "foleygan_trn_meta_") as (tmp, staging):
         meta_path = os.path.join(staging, TRN_METADATA_NAME)
         with open(meta_path, "w") as f:
             json.dump(meta, f, indent=1)
         module = TRNServingModule(model, config, metadata_path=meta_path)
-        if os.path.exists(tmp):
-            shutil.rmtree(tmp)
         tf.saved_model.save(module, tmp, signatures={"serving_default": module.serve})
         if verify:
             loaded = tf.saved_model.load(tmp)
@@ -187,10 +179,5 @@ def export_trn(run_dir: str, out_dir: str, verify: bool = True) -> dict:
             if got["class_probs"].shape != (1, config.num_classes) or got["p_act"].shape != (1, 1):
                 raise RuntimeError(f"exported SavedModel {tmp} answered with unexpected shapes: "
                                    f"{ {k: tuple(v.shape) for k, v in got.items()} }")
-        install_directory(tmp, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        if os.path.exists(tmp):
-            shutil.rmtree(tmp, ignore_errors=True)
     return meta
 
