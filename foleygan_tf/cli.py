@@ -25,6 +25,8 @@ COMMAND_MODULES = (
     "foleygan_tf.commands.train",
     "foleygan_tf.commands.export",
     "foleygan_tf.commands.generate",
+    "foleygan_tf.commands.evaluate",
+    "foleygan_tf.commands.bench",
 )
 
 
@@ -69,7 +71,7 @@ def main(argv=None) -> int:
         return 0
     try:
         return int(args.func(args) or 0)
-    except (UserError, ValueError, FileNotFoundError, IsADirectoryError, PermissionError) as err:
+    except (UserError, ValueError, OSError) as err:  # OSError: missing file, read-only/full disk, …
         print(f"foleygan: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -78,4 +80,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # `python -m foleygan_tf.cli`: run the imported module's main, so that errors raised as
+    # foleygan_tf.cli.UserError (not this __main__ copy's class) are caught as user errors.
+    from foleygan_tf.cli import main as _main
+
+    sys.exit(_main())

@@ -35,6 +35,8 @@ AFD_CLASSES: tuple[str, ...] = (
 
 ENCODINGS = ("stft", "lms", "ms", "mfcc", "cqt")
 GUIDANCE_MODES = ("none", "global", "spatial", "both")
+PAIR_TARGETS = ("clip_class", "audio_onsets")
+CLASSIFIER_BACKBONES = ("auto", "resnet50", "small_cnn")
 
 
 @dataclass
@@ -122,6 +124,17 @@ class TRNConfig:
     # peaks where the frames change, i.e. when the action happens), "concat" = [F_t, F_t+1] (the
     # reference relation input; P_act saturates on appearance), "concat_difference" = [F_t, F_t+1 − F_t]
     pair_input: str = "difference"
+    # 2TRN training target per frame pair (our choice where the paper is vague, docs/trn.md):
+    # "clip_class" = every pair labelled with the clip's class (P_act ≈ 1/C everywhere with the
+    # difference input: little timing); "audio_onsets" = self-supervised from the window's REAL
+    # audio: soft label w·onehot(class) + (1 − w)·uniform, w ∈ [0, 1] how strongly an onset of
+    # the audio falls on the pair (data.pipeline.pair_onset_weights) — P_act then peaks where
+    # the sound starts. Needs no event labels (works on AFD).
+    pair_target: str = "clip_class"
+    # Weight of the 2TRN pair loss in the joint TRN loss CE(class) + w · mean_t CE(pair_t) (our
+    # choice; 1 = equal weight). With "audio_onsets" only the onset pairs carry a gradient, so
+    # the default-models recipe raises it.
+    pair_loss_weight: float = 1.0
 
 
 @dataclass
@@ -134,12 +147,26 @@ class GANConfig:
     attention_resolution: int = 64  # BigGAN-512: self-attention at 64×64 in G and D (reference)
     guidance: str = "both"          # none | global | spatial | both (Table I ablation "without visual guidance")
     guidance_channels: int = 32     # width of the S_act encoder (our choice; docs)
-    d_sees_action: bool = False     # whether D also gets S_act (our choice; documented in docs)
+    # Whether D also gets S_act (concatenated to its input image): then D can tell a sound whose
+    # onsets do not follow the video from one that does, and G gets a gradient towards sync. Not
+    # in the paper (D(x, y) in eq. 3); on in `make default-models` (docs/training.md).
+    d_sees_action: bool = False
     truncation: float = 1.0         # §IV-B-2 truncation trick: threshold at sampling (1.0 = BigGAN default)
     sn_eps: float = 1e-8            # spectral-norm epsilon (BigGAN-PyTorch)
     bn_eps: float = 1e-5            # batch-norm epsilon (BigGAN-PyTorch)
     ortho_reg: float = 1e-4         # §IV-B-2 orthogonal regularisation, β = 1e-4 (BigGAN)
-    ema_decay: float = 0.9999       # BigGAN EMA of G
+    # Weight of a paired L1 loss on G between the loudness envelope over time (ch0 averaged over
+    # frequency) of G(z, y, S_act, P_act) and of the real image of the window S_act/P_act come
+    # from. 0 = the paper's objective (hinge + ortho only). Our addition: it teaches G *when* to
+    # be loud in a few thousand steps, which the adversarial loss alone does not (docs/training.md).
+    envelope_loss: float = 0.0
+    # Same for the average spectrum (ch0 averaged over time): the class's timbre, against
+    # noise-like samples early in training. 0 = the paper's objective. Our addition (docs).
+    spectrum_loss: float = 0.0
+    # BigGAN EMA of G (the exported weights). 0.9999 keeps 0.9999^N of the weights at ema_start
+    # after N updates: fine for BigGAN's 10⁵ updates, but after 1–3k updates the EMA is still
+    # mostly the *untrained* G — the reason the first default models sounded like noise.
+    ema_decay: float = 0.9999
     ema_start: int = 1000           # optimizer updates before the EMA starts (our choice; BigGAN used 20k of ~200k)
     post_filter_length: int = 512   # §V-B "post-processing filter of 512 length"
 
@@ -171,6 +198,38 @@ class TrainConfig:
 
 
 @dataclass
+class EvalConfig:
+    """Evaluation (paper §VI): the sound-retrieval classifier and the metric settings
+    (docs/evaluation.md). The same values in every preset (runs made before this section existed
+    load with them, so resuming is unaffected)."""
+
+    # §VI-A "training a ResNet-50 CNN model with spectrogram images" (weights=None: trained here).
+    # "auto" = resnet50 when audio.image_size ≥ 128, else "small_cnn" (4 conv blocks; tiny preset).
+    classifier_backbone: str = "auto"
+    # Classifier input: channel 0 (log magnitude) of this encoding of the *waveform*, so real and
+    # generated clips of any model/encoding are judged on the same representation (our choice).
+    classifier_encoding: str = "lms"
+    classifier_epochs: int = 30             # the paper gives none (our choice)
+    classifier_batch_size: int = 32         # our choice
+    classifier_learning_rate: float = 1e-3  # Adam (our choice)
+    ndb_k: int = 50                         # §VI-D "k = 50 Voronoi cells"
+    ndb_alpha: float = 0.05                 # Richardson & Weiss 2018: two-tailed test at α = 0.05
+    # NDB space: the log-magnitude STFT of the waveform, average-pooled to ndb_grid × ndb_grid
+    # before k-means (keeps k-means tractable at R = 512; our choice — the paper says "log-spectrogram").
+    ndb_grid: int = 32
+    is_splits: int = 10                     # the OpenAI / SpecVQGAN 10-split IS (mean ± std)
+
+    def validate(self) -> None:
+        if self.classifier_backbone not in CLASSIFIER_BACKBONES:
+            raise ValueError(f"eval.classifier_backbone must be one of {CLASSIFIER_BACKBONES}, "
+                             f"got {self.classifier_backbone!r}")
+        if self.classifier_encoding not in ENCODINGS:
+            raise ValueError(f"eval.classifier_encoding must be one of {ENCODINGS}, got {self.classifier_encoding!r}")
+        if self.ndb_k < 2 or not 0.0 < self.ndb_alpha < 1.0 or self.ndb_grid < 1 or self.is_splits < 1:
+            raise ValueError("eval: need ndb_k ≥ 2, 0 < ndb_alpha < 1, ndb_grid ≥ 1, is_splits ≥ 1")
+
+
+@dataclass
 class Config:
     name: str = "paper"
     num_classes: int = 12           # §V-A: 12 AFD classes
@@ -182,9 +241,13 @@ class Config:
     trn: TRNConfig = field(default_factory=TRNConfig)
     gan: GANConfig = field(default_factory=GANConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
 
     def validate(self) -> "Config":
         self.audio.validate()
+        self.eval.validate()
+        if self.trn.pair_target not in PAIR_TARGETS:
+            raise ValueError(f"trn.pair_target must be one of {PAIR_TARGETS}, got {self.trn.pair_target!r}")
         if self.gan.guidance not in GUIDANCE_MODES:
             raise ValueError(f"gan.guidance must be one of {GUIDANCE_MODES}, got {self.gan.guidance!r}")
         if self.num_classes < 1:
@@ -260,7 +323,10 @@ def _small() -> Config:
                           image_size=256, griffin_lim_iters=48),
         video=VideoConfig(frame_size=112, backbone="small_cnn", feature_dim=256, frames_per_clip=48),
         trn=TRNConfig(batch_size=32, epochs=30),
-        gan=GANConfig(ch=24, z_dim=140, shared_dim=64, guidance_channels=16, ema_start=200),
+        # EMA decay 0.999 (half-life ≈ 700 updates): BigGAN's 0.9999 averages over ≈ 10⁴ updates,
+        # longer than these presets train, so the EMA weights would stay near the start weights.
+        gan=GANConfig(ch=24, z_dim=140, shared_dim=64, guidance_channels=16, ema_start=200,
+                      ema_decay=0.999),
         train=TrainConfig(batch_size=16, accumulation_steps=4, iterations=4000, epochs=100,
                           d_pretrain_updates=100, checkpoint_every=100, sample_every=500),
     )
@@ -276,7 +342,7 @@ def _tiny() -> Config:
         video=VideoConfig(frame_size=32, backbone="small_cnn", feature_dim=64, frames_per_clip=24),
         trn=TRNConfig(projection_dim=32, dropout=0.5, mlp_units=32, batch_size=16, epochs=10),
         gan=GANConfig(ch=4, z_dim=60, shared_dim=16, attention_resolution=32, guidance_channels=8,
-                      ema_start=0),
+                      ema_start=0, ema_decay=0.999),
         train=TrainConfig(batch_size=4, accumulation_steps=2, iterations=20, epochs=1, d_pretrain_updates=0,
                           mixed_precision="float32", jit_compile=False,
                           checkpoint_every=5, log_every=1, sample_every=10),

@@ -386,6 +386,22 @@ def test_orthogonal_regularization(M, rng):
     assert float(M.orthogonal_regularization(G, beta=1e-4)) == pytest.approx(value, rel=1e-6)
 
 
+@pytest.mark.parametrize("shape", [(6, 40), (40, 6), (7, 7)])
+def test_off_diagonal_gram_energy_matches_the_full_gram_value_and_gradient(tf, rng, shape):
+    from foleygan_tf.models.sampling import off_diagonal_gram_energy
+
+    mat = tf.Variable(rng.standard_normal(shape).astype("float32"))
+    with tf.GradientTape() as tape:
+        fast = off_diagonal_gram_energy(mat)
+    fast_grad = tape.gradient(fast, mat).numpy()
+    with tf.GradientTape() as tape:
+        gram = tf.matmul(mat, mat, transpose_a=True)
+        full = tf.reduce_sum(tf.square(gram * (1.0 - tf.eye(shape[1]))))
+    full_grad = tape.gradient(full, mat).numpy()
+    assert float(fast) == pytest.approx(float(full), rel=1e-5)
+    np.testing.assert_allclose(fast_grad, full_grad, rtol=1e-4, atol=1e-4 * np.abs(full_grad).max())
+
+
 def test_model_ema(tf, M):
     cfg = _cfg("tiny")
     G = M.Generator(cfg)

@@ -62,19 +62,34 @@ def test_demo_without_models_falls_back_to_the_codec(tmp_path, capsys, tf):
     assert (tmp_path / "o" / "summary.json").exists()
 
 
-def test_demo_sound_designs_a_clip_with_the_bundled_default_models(tmp_path, capsys, tf):
+def test_demo_sound_designs_the_bundled_example_with_the_bundled_default_models(tmp_path, capsys, tf):
     import av
 
+    from foleygan_tf.commands.demo import EXAMPLE_VIDEO
     from foleygan_tf.commands.generate import DEFAULT_MODELS
 
     for name in ("trn", "generator"):
         assert os.path.isfile(os.path.join(DEFAULT_MODELS, name, "saved_model.pb")), "bundled models missing"
+    assert os.path.getsize(EXAMPLE_VIDEO) < 500_000, "the bundled example video should stay a few hundred KB"
     assert main(["demo", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "bundled default models" in out and "F1" in out
-    with av.open(str(tmp_path / "foley.mp4")) as c:
+    assert "16 seen events" in out and "F1" in out
+    with av.open(EXAMPLE_VIDEO) as c:
+        video_seconds = float(c.streams.video[0].frames / c.streams.video[0].average_rate)
+    with av.open(str(tmp_path / "demo.mp4")) as c:
         assert c.streams.video and c.streams.audio
-        duration = float(c.duration) / 1e6
-    assert abs(duration - 4.5) < 0.1
-    assert (tmp_path / "foley.wav").stat().st_size > 1000 and (tmp_path / "foley.png").exists()
-    assert (tmp_path / "reference.mp4").exists()
+        audio = c.streams.audio[0]
+        audio_seconds = float(audio.duration * audio.time_base)
+    assert abs(audio_seconds - video_seconds) < 0.05, (audio_seconds, video_seconds)
+    assert (tmp_path / "demo.wav").stat().st_size > 1000 and (tmp_path / "demo.png").exists()
+
+
+def test_python_dash_m_entry_point_gives_one_line_errors(tmp_path):
+    missing = tmp_path / "no such.wav"
+    proc = subprocess.run([sys.executable, "-m", "foleygan_tf.cli", "codec", str(missing), "-o", str(tmp_path / "o.wav")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("foleygan: error:")]
+    assert len(lines) == 1 and str(missing) in lines[0], proc.stderr
+    assert not (tmp_path / "o.wav").exists()

@@ -69,3 +69,34 @@ def test_hinge_losses(tf):
     loss, real, fake = hinge_d_loss(tf.constant([2.0, 0.5]), tf.constant([-2.0, 0.0]))
     assert float(real) == pytest.approx(0.25) and float(fake) == pytest.approx(0.5) and float(loss) == pytest.approx(0.75)
     assert float(hinge_g_loss(tf.constant([1.0, 3.0]))) == pytest.approx(-2.0)
+
+
+def test_envelope_loss(tf):
+    from foleygan_tf.training.gan import envelope_l1, spectrum_l1, time_envelope
+
+    img = np.full((2, 8, 8, 3), -1.0, np.float32)
+    img[:, 3, :, 0] = 1.0                                      # a loud column at time row 3
+    env = time_envelope(tf.constant(img)).numpy()
+    assert env.shape == (2, 8) and env[0, 3] == pytest.approx(1.0) and env[0, 0] == pytest.approx(-1.0)
+    assert float(envelope_l1(tf.constant(img), tf.constant(img))) == 0.0
+    shifted = np.roll(img, 1, axis=1)
+    assert float(envelope_l1(tf.constant(shifted), tf.constant(img))) == pytest.approx(2 * 2.0 / 8)
+    assert float(spectrum_l1(tf.constant(shifted), tf.constant(img))) == pytest.approx(0.0)   # same timbre
+
+
+@pytest.mark.parametrize("weight", [10.0])
+def test_sync_recipe_train_step(tf, weight):
+    """D sees S_act and the envelope loss is on (the default-models recipe): a step of the tiny
+    FoleyGAN runs and logs finite g_envelope / g_spectrum terms."""
+    from foleygan_tf.training.fit_gan import build_gan
+
+    cfg = apply_overrides(get_preset("tiny"), ["gan.d_sees_action=true", f"gan.envelope_loss={weight}",
+                                                "gan.spectrum_loss=5", "train.d_steps=1",
+                                                "train.accumulation_steps=1"])
+    gan = build_gan(cfg)
+    assert gan.discriminator.sees_action and gan.envelope_weight == weight
+    batch = {k: tf.constant(v) for k, v in gan_examples(cfg, n=cfg.train.batch_size).items()}
+    logs = gan.train_step(batch)
+    assert np.isfinite(float(logs["g_envelope"])) and float(logs["g_envelope"]) > 0
+    assert np.isfinite(float(logs["g_spectrum"])) and float(logs["g_spectrum"]) > 0
+    assert np.isfinite(float(logs["g_loss"]))

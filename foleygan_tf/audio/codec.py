@@ -197,7 +197,7 @@ class SpectrogramCodec:
 
     def _encode_stft(self, wave):
         spec = self.stft(wave)
-        return self._stack(self._scale_log(self._log_magnitude(tf.abs(spec))), tf.math.angle(spec) / math.pi)
+        return self._stack(self._scale_log(self._log_magnitude(tf.abs(spec))), _phase(spec) / math.pi)
 
     def _decode_stft(self, image):
         magnitude = tf.exp(self._unscale_log(image[..., 0]))
@@ -206,7 +206,7 @@ class SpectrogramCodec:
     def _mel_power_and_phase(self, wave):
         spec = self.stft(wave)
         power = tf.square(tf.abs(spec)) @ self._to_mel
-        phase = _unwrap(tf.math.angle(spec), axis=1) @ self._to_mel
+        phase = _unwrap(_phase(spec), axis=1) @ self._to_mel
         return power, phase
 
     def _encode_lms(self, wave):
@@ -308,6 +308,13 @@ class SpectrogramCodec:
 
 def _polar(magnitude, phase):
     return tf.complex(magnitude * tf.cos(phase), magnitude * tf.sin(phase))
+
+
+def _phase(spec):
+    """The phase of a complex STFT, ``atan2(imag, real)``: the same values as ``tf.math.angle`` (to
+    5e-7), but TensorFlow's CPU kernel for ``angle`` is 15–60× slower — it was 28 % of the codec's
+    op time at the paper preset (benchmarks/README.md)."""
+    return tf.math.atan2(tf.math.imag(spec), tf.math.real(spec))
 
 
 def _unwrap(phase, axis):

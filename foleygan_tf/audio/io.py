@@ -14,7 +14,6 @@ problem. Multichannel audio is downmixed by averaging the channels; short clips 
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
 
@@ -107,14 +106,16 @@ def _read_with_pyav(path: str) -> tuple[np.ndarray, int]:
             raise AudioFileError(path, "has no audio track")
         stream = streams[0]
         rate = stream.rate or stream.codec_context.sample_rate
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        # planar float in the stream's own layout, averaged here: FFmpeg's own mono downmix is a
+        # weighted *sum* (stereo ×0.707 each, 5.1 up to ≈ 4× a channel's level), not the average
+        resampler = av.AudioResampler(format="fltp", rate=rate)
         chunks = []
         try:
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
+                    chunks.append(out.to_ndarray().mean(axis=0))
             for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
+                chunks.append(out.to_ndarray().mean(axis=0))
         except av.error.FFmpegError as err:
             if not chunks:
                 raise AudioFileError(path, f"audio track cannot be decoded ({err.__class__.__name__})") from None
@@ -142,11 +143,15 @@ def write_wav(path, wave: np.ndarray, sample_rate: int) -> None:
         raise ValueError(f"{path}: refusing to write NaN/inf samples")
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".wav", dir=directory)
-    os.close(fd)
+    # ``.NAME.tmp-<pid>``: a run killed mid-write leaves a temporary that a re-run can recognise
+    # as stale (its pid is gone) and remove (``foleygan_tf.inference.atomic.remove_stale_temps``)
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.tmp-{os.getpid()}")
+    try:
+        open(tmp, "wb").close()
+    except OSError as err:
+        raise PermissionError(f"{path}: cannot write the WAV file ({err.strerror or err})") from None
     try:
         soundfile.write(tmp, np.clip(wave, -1.0, 1.0), int(sample_rate), subtype="PCM_16", format="WAV")
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; a WAV is an ordinary, readable output
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -1,11 +1,14 @@
 """``foleygan demo``: the main job on the bundled default.
 
 With the bundled default models (``saved_models/default/``: the TRN and generator SavedModels), the
-demo renders a short synthetic clip (a footstep scene at 29.97 fps, with its true sound kept as
-``reference.mp4``) and sound-designs it: ``foley.mp4`` = the same video with the generated track,
-plus ``foley.wav`` and ``foley.png`` (spectrogram with the predicted action curve). The models are
-tiny-preset models trained for minutes on a CPU (saved_models/default/README.md): the job runs
-end to end, the sound is lo-fi.
+demo sound-designs the bundled example video ``examples/footsteps.mp4`` (a 6 s synthetic footstep
+scene at 29.97 fps made by ``foleygan synth-data --sound-bank``; its own track is the true sound, and
+``examples/footsteps.json`` lists the seen footsteps) and writes ``out/demo.mp4`` = the same video
+with the generated track, plus ``out/demo.wav`` and ``out/demo.png`` (spectrogram with the predicted
+action curve), then scores the generated onsets against the seen events (±100 ms). The models are
+tiny-preset models trained on a CPU (saved_models/default/README.md): the job runs end to end, the
+sound is lo-fi. ``--video`` foleys another clip instead (its sidecar ``<stem>.json``, if any, is used
+for the sync score).
 
 Without models (or with ``--codec``) it runs the paper's audio representation instead: a generated
 natural-sounding clip through the spectrogram codec at the paper preset, every encoding of
@@ -14,18 +17,21 @@ Table III, with WAVs, PNGs and the round-trip quality.
 
 from __future__ import annotations
 
+import json
 import os
 
 from foleygan_tf.commands.generate import DEFAULT_MODELS
 
-DEMO_CLASS = "footstep"
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXAMPLE_VIDEO = os.path.join(REPO, "examples", "footsteps.mp4")
 
 
 def register(subparsers, common):
     p = subparsers.add_parser("demo", help="run the main job on the bundled default (see `make demo`)",
                               description=__doc__)
-    p.add_argument("--out", default="demo_output", help="output directory (default: demo_output)")
+    p.add_argument("--out", default="out", help="output directory (default: out)")
     p.add_argument("--models", default=DEFAULT_MODELS, help="SavedModels directory (default: saved_models/default)")
+    p.add_argument("--video", default=EXAMPLE_VIDEO, help="video to sound-design (default: examples/footsteps.mp4)")
     p.add_argument("--codec", action="store_true", help="run the spectrogram-codec demo instead")
     p.add_argument("--preset", default="paper", help="preset of the codec demo (default: paper)")
     p.add_argument("--seed", type=int, default=0)
@@ -46,32 +52,35 @@ def run(args):
     return run_codec(args)
 
 
-def run_foley(args):
-    from fractions import Fraction
+def _seen_events(video: str) -> list[float] | None:
+    """Event times (s) from the synth-data sidecar ``<stem>.json`` beside ``video``, if there is one."""
+    sidecar = os.path.splitext(video)[0] + ".json"
+    if not os.path.isfile(sidecar):
+        return None
+    with open(sidecar) as f:
+        return [float(t) for t in json.load(f).get("events", [])]
 
-    from foleygan_tf.data.synth import ClipSpec, render_clip, write_mp4
+
+def run_foley(args):
+    from foleygan_tf.audio import load_audio
+    from foleygan_tf.cli import UserError
     from foleygan_tf.evaluation.sync import detect_onsets, onset_scores
     from foleygan_tf.inference.pipeline import FoleyPipeline
 
-    spec = ClipSpec(out_dir=args.out, cls=DEMO_CLASS, index=0, seed=args.seed, seconds=4.5,
-                    fps=Fraction(30000, 1001), size=96)
-    scene, frames, wave, _ = render_clip(spec)
-    reference = os.path.join(args.out, "reference.mp4")
-    write_mp4(reference, frames, spec.fps, wave)
+    if not os.path.isfile(args.video):
+        raise UserError(f"{args.video}: no such video (the demo's example lives in examples/)")
     pipeline = FoleyPipeline.from_saved_models(args.models)
-    out = os.path.join(args.out, "foley.mp4")
-    result = pipeline.generate(reference, out, seed=args.seed, wav=True, plot=True)
-    events = [k / float(spec.fps) for k in scene.events]
-    from foleygan_tf.audio import load_audio
-
-    generated = load_audio(result["wav"], pipeline.sample_rate)
-    sync = onset_scores(events, detect_onsets(generated, pipeline.sample_rate))
-    print(f"Sound-designed a {result['duration']:.2f} s {DEMO_CLASS} clip with the bundled default models "
-          f"({args.models}): predicted class {result['class_name']}, {result['windows']} window(s), "
-          f"{result['seconds']:.1f} s.")
-    print(f"Onsets of the generated track vs the {len(events)} seen footsteps (±100 ms): "
-          f"F1 {sync['f1']:.2f}, precision {sync['precision']:.2f}, recall {sync['recall']:.2f}.")
-    print(f"Wrote {reference} (true sound), {result['output']}, {result['wav']}, {result['plot']}")
+    out = os.path.join(args.out, "demo.mp4")
+    result = pipeline.generate(args.video, out, seed=args.seed, wav=True, plot=True)
+    print(f"Sound-designed {args.video} ({result['duration']:.2f} s) with the models in {args.models}: "
+          f"predicted class {result['class_name']}, {result['windows']} window(s), {result['seconds']:.1f} s.")
+    events = _seen_events(args.video)
+    if events:
+        generated = load_audio(result["wav"], pipeline.sample_rate)
+        sync = onset_scores(events, detect_onsets(generated, pipeline.sample_rate))
+        print(f"Onsets of the generated track vs the {len(events)} seen events (±100 ms): "
+              f"F1 {sync['f1']:.2f}, precision {sync['precision']:.2f}, recall {sync['recall']:.2f}.")
+    print(f"Wrote {result['output']} (the video with the generated track), {result['wav']}, {result['plot']}")
     return 0
 
 

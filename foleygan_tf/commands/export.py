@@ -98,6 +98,10 @@ def _filter_options(parser) -> None:
                         help="filter taps (default: the run's gan.post_filter_length, 512)")
     parser.add_argument("--post-filter-cutoff", type=float, default=0.75, metavar="FRACTION",
                         help="low-pass cut-off as a fraction of Nyquist (default 0.75)")
+    parser.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32",
+                        help="compute dtype of the generator's network (default float32); bfloat16 runs "
+                             "G's convolutions in bf16 (much faster on CPUs with AVX512-BF16/AMX) while the "
+                             "decoder, ISTFT and post-filter stay float32; inputs/outputs stay float32")
 
 
 def _register_generator(sub, common) -> None:
@@ -108,7 +112,9 @@ def _register_generator(sub, common) -> None:
                     "action_spectrogram float32 [B,R,R,3], action_curve float32 [B,R]) → spectrogram "
                     "[B,R,R,3], waveform [B,clip_samples]; sample_z(seed, num, truncation) → z. Written "
                     "atomically. The run's own config is used (--preset/--set are ignored).")
-    g.add_argument("run_dir", metavar="GAN_RUN_DIR")
+    g.add_argument("run_dir", metavar="GAN_RUN_DIR",
+                   help="a `foleygan train gan` run directory, or a generator SavedModel to re-export "
+                        "(e.g. with --dtype bfloat16)")
     g.add_argument("out_dir", metavar="OUT_DIR")
     _filter_options(g)
     g.add_argument("--no-verify", action="store_true", help="skip loading the export back and running it once")
@@ -130,16 +136,20 @@ def _export_generator(args, run_dir, out_dir) -> None:
 
     meta = export_generator(run_dir, out_dir, post_filter=args.post_filter,
                             post_filter_length=args.post_filter_length,
-                            post_filter_cutoff=args.post_filter_cutoff, verify=not args.no_verify)
+                            post_filter_cutoff=args.post_filter_cutoff, verify=not args.no_verify,
+                            dtype=getattr(args, "dtype", "float32"))
     f = meta["post_filter"]
     filt = f"{f['kind']} {f['length']} taps" if f["kind"] != "none" else "no post-filter"
     print(f"exported generator ({meta['checkpoint']}, {meta['num_classes']} classes, "
           f"{meta['image_size']}×{meta['image_size']}×3 → {meta['clip_samples']} samples at "
-          f"{meta['sample_rate']} Hz, {filt}) to {out_dir}")
+          f"{meta['sample_rate']} Hz, {filt}, {meta.get('compute_dtype', 'float32')}) to {out_dir}")
 
 
 def run_generator(args) -> int:
-    _check_gan_run(args.run_dir)
+    from foleygan_tf.inference.generator_export import is_generator_saved_model
+
+    if not is_generator_saved_model(args.run_dir):
+        _check_gan_run(args.run_dir)
     _export_generator(args, args.run_dir, args.out_dir)
     return 0
 

@@ -79,9 +79,18 @@ def run(args) -> int:
         if os.path.abspath(video) == os.path.abspath(out):
             raise UserError(f"{out}: is the input video; refusing to overwrite it (choose another -o)")
     if len(outputs) > 1:
-        os.makedirs(args.output, exist_ok=True)
+        try:
+            os.makedirs(args.output, exist_ok=True)
+        except OSError as err:
+            raise UserError(f"{args.output}: cannot create the output directory ({err.strerror or err})") from None
 
+    from foleygan_tf.inference.atomic import remove_stale_temps
     from foleygan_tf.inference.pipeline import FoleyPipeline
+
+    # a killed earlier run may have left temporaries beside these outputs: remove them (finished
+    # outputs are complete files — each is renamed into place only once fully written)
+    remove_stale_temps([os.path.splitext(o)[0] + ext for o in outputs
+                        for ext in (os.path.splitext(o)[1], ".wav", ".png")])
 
     pipeline = FoleyPipeline.from_saved_models(models)
     if args.class_name is not None:
@@ -93,7 +102,7 @@ def run(args) -> int:
         try:
             r = pipeline.generate(video, out, seed=args.seed, truncation=args.truncation,
                                   class_name=args.class_name, wav=args.wav, plot=args.plot)
-        except (ValueError, FileNotFoundError, IsADirectoryError, PermissionError) as err:
+        except (ValueError, OSError) as err:  # OSError: FileNotFound, IsADirectory, Permission, …
             if len(outputs) == 1:
                 raise UserError(str(err)) from None
             failed += 1

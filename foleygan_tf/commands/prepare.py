@@ -28,12 +28,16 @@ def register(subparsers, common) -> None:
 
 
 def run(args) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter on stderr
+
     from foleygan_tf.cli import UserError, config_from_args
     from foleygan_tf.data.prepare import prepare_dataset
 
     cfg = config_from_args(args)
     if not os.path.exists(args.data_dir):
         raise UserError(f"{args.data_dir}: no such folder or CSV file")
+    if os.path.exists(args.shards_dir) and not os.path.isdir(args.shards_dir):
+        raise UserError(f"{args.shards_dir}: SHARDS_DIR exists and is not a directory")
     workers = args.workers if args.workers is not None else min(4, os.cpu_count() or 1)
     m = prepare_dataset(args.data_dir, args.shards_dir, cfg, hop_seconds=args.hop, shard_size=args.shard_size,
                         min_seconds=args.min_seconds, frame_format=args.frame_format,

@@ -28,13 +28,19 @@ def register(subparsers, common) -> None:
 
 
 def run(args) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter on stderr
+
     from foleygan_tf.cli import UserError, config_from_args
     from foleygan_tf.data.synth import synthesize_dataset
 
     cfg = config_from_args(args)
     classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
     if args.sound_bank and not os.path.isdir(args.sound_bank):
-        raise UserError(f"{args.sound_bank}: sound bank folder not found")
+        raise UserError(f"{args.sound_bank}: " + ("--sound-bank must be a folder (DIR/<class>/*.wav|flac|ogg|mp3), "
+                                                  "not a file" if os.path.exists(args.sound_bank)
+                                                  else "sound bank folder not found"))
+    if os.path.exists(args.data_dir) and not os.path.isdir(args.data_dir):
+        raise UserError(f"{args.data_dir}: DATA_DIR exists and is not a directory")
     workers = args.workers if args.workers is not None else min(4, os.cpu_count() or 1)
     seed = cfg.seed if args.seed is None else args.seed
     t0 = time.perf_counter()
@@ -45,4 +51,29 @@ def run(args) -> int:
     events = sum(len(s["events"]) for s in sidecars)
     print(f"wrote {len(sidecars)} clips ({events} events) to {args.data_dir} in {dt:.1f} s "
           f"({len(sidecars) / max(dt, 1e-9):.2f} clips/s)")
+    if args.sound_bank:
+        _report_bank(args.sound_bank, args.data_dir, sidecars)
     return 0
+
+
+def _report_bank(bank, data_dir, sidecars) -> None:
+    """One line per unusable sound-bank file and per class that fell back to synthetic sounds."""
+    import json
+    import sys
+
+    from foleygan_tf.data.soundbank import SoundBank
+    from foleygan_tf.data.synth import SAMPLE_RATE
+
+    classes = sorted({s["class"] for s in sidecars})
+    folder = SoundBank.build_cache(bank, classes, os.path.join(data_dir, ".cache"), sample_rate=SAMPLE_RATE,
+                                   progress=False)   # the cache just built: nothing is decoded again
+    with open(os.path.join(folder, "index.json")) as f:
+        meta = json.load(f)
+    reasons = meta.get("skipped_reasons", {})
+    for rel in meta.get("skipped", []):
+        print(f"foleygan: warning: sound bank file {os.path.join(bank, rel)} skipped: "
+              f"{reasons.get(rel, 'unusable')}", file=sys.stderr)
+    synthetic = sorted({s["class"] for s in sidecars if s["sound_sources"] == ["synthetic"]})
+    for cls in synthetic:
+        print(f"foleygan: warning: no usable recording for class {cls!r} in {bank}: its clips use "
+              f"synthetic sounds", file=sys.stderr)

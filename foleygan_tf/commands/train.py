@@ -15,6 +15,10 @@ Re-running with the same ``RUN_DIR`` and a larger ``--epochs`` continues the run
 
 ``foleygan train gan SHARDS_DIR RUN_DIR --trn TRN_RUN_DIR [--steps N]`` is implemented in
 ``foleygan_tf.commands.train_gan`` (imported when the command runs).
+
+``foleygan train classifier SHARDS_DIR RUN_DIR --preset P [--epochs E]`` trains the sound-retrieval
+classifier of the evaluation (``foleygan_tf.evaluation.classifier``; paper §VI-A) on the real
+training clips and writes its test-split accuracy (the "Real data" row) to ``RUN_DIR/eval.json``.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ CONFUSION_PNG = "confusion_matrix.png"
 def register(subparsers, common) -> None:
     p = subparsers.add_parser("train", help="train the action recognizer (trn) or the FoleyGAN (gan)",
                               description="Train a block of FoleyGAN on prepared shards.")
-    sub = p.add_subparsers(dest="train_command", metavar="{trn,gan}")
+    sub = p.add_subparsers(dest="train_command", metavar="{trn,gan,classifier}")
     sub.required = True
 
     t = sub.add_parser(
@@ -58,11 +62,56 @@ def register(subparsers, common) -> None:
                    help="micro-batches to train up to (the `step` of history.json)")
     g.set_defaults(func=run_gan)
 
+    c = sub.add_parser(
+        "classifier", parents=[common], help="train the sound-retrieval classifier of the evaluation",
+        description="Train the retrieval classifier (ResNet-50, or a small CNN at small images: "
+                    "eval.classifier_backbone) on spectrogram images of SHARDS_DIR's real train clips, "
+                    "validate on the test split, write RUN_DIR and eval.json (test accuracy = the "
+                    "'Real data' row of `foleygan evaluate`). Re-running continues the run.")
+    c.add_argument("shards_dir", metavar="SHARDS_DIR", help="output of `foleygan prepare`")
+    c.add_argument("run_dir", metavar="RUN_DIR")
+    c.add_argument("--epochs", type=int, default=None, help="epochs (default: the preset's eval.classifier_epochs)")
+    c.add_argument("--quiet", action="store_true", help="no progress output")
+    c.set_defaults(func=run_classifier)
+
 
 def run_gan(args) -> int:
     from foleygan_tf.commands import train_gan
 
     return train_gan.run(args)
+
+
+def run_classifier(args) -> int:
+    from foleygan_tf.cli import UserError, config_from_args
+
+    cfg = config_from_args(args)
+    if not os.path.isdir(args.shards_dir):
+        raise UserError(f"{args.shards_dir}: no such folder (run `foleygan prepare DATA_DIR {args.shards_dir}`)")
+    if args.epochs is not None and args.epochs < 1:
+        raise UserError(f"--epochs must be ≥ 1, got {args.epochs}")
+    from foleygan_tf.data.pipeline import read_manifest
+    from foleygan_tf.evaluation.classifier import (CONFUSION_PNG, EVAL_NAME, evaluate_classifier, fit_classifier,
+                                                   load_classifier, resolve_backbone)
+    from foleygan_tf.training.run_dir import write_json_atomic
+
+    manifest = read_manifest(args.shards_dir)
+    t0 = time.perf_counter()
+    verbose = 0 if args.quiet else (1 if sys.stdout.isatty() else 2)
+    _, history = fit_classifier(cfg, args.shards_dir, args.run_dir, epochs=args.epochs, verbose=verbose)
+    last = history[-1] if history else {}
+    line = (f"trained classifier ({resolve_backbone(cfg)}): {last.get('epoch', 0)} epochs in "
+            f"{time.perf_counter() - t0:.1f} s; loss {last.get('loss', float('nan')):.3f}, "
+            f"train accuracy {last.get('accuracy', float('nan')):.3f}")
+    if int(manifest["splits"]["test"]["examples"]):
+        report = evaluate_classifier(load_classifier(args.run_dir), args.shards_dir, "test")
+        write_json_atomic(os.path.join(args.run_dir, EVAL_NAME), report)
+        plot_confusion_matrix(report["confusion_matrix"], report["class_names"],
+                              os.path.join(args.run_dir, CONFUSION_PNG),
+                              title=f"retrieval classifier: test accuracy {report['accuracy']:.3f}")
+        line += (f"; test accuracy {report['accuracy']:.3f}, average (per-class) accuracy "
+                 f"{report['average_accuracy']:.3f} ({report['windows']} windows)")
+    print(f"{line} → {args.run_dir}")
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,16 +248,14 @@ def evaluate_trn(model, shards_dir: str, cfg, split: str = "test", batch_size: i
 
 def plot_confusion_matrix(cm, class_names, path: str, title: str = "") -> None:
     """Write a confusion-matrix PNG (rows true, columns predicted, counts in the cells) atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
+    from matplotlib.figure import Figure  # pyplot-free: no global backend switch
 
     cm = np.asarray(cm)
     n = len(class_names)
     side = max(4.0, 0.5 * n + 2.0)
-    fig, ax = plt.subplots(figsize=(side, side * 0.9))
+    fig = Figure(figsize=(side, side * 0.9))
+    ax = fig.subplots()
     rows = cm.sum(axis=1, keepdims=True)
     frac = np.divide(cm, np.maximum(rows, 1))
     im = ax.imshow(frac, cmap="Blues", vmin=0.0, vmax=1.0)
@@ -227,7 +274,6 @@ def plot_confusion_matrix(cm, class_names, path: str, title: str = "") -> None:
     fig.tight_layout()
     tmp = f"{path[:-4]}.tmp-{os.getpid()}.png"
     fig.savefig(tmp, dpi=100)
-    plt.close(fig)
     os.replace(tmp, path)
 
 

@@ -1,7 +1,8 @@
 """tf.data pipelines from prepared shards (``foleygan prepare``) to the batches each trainer needs.
 
 * :func:`example_dataset` — parsed windows, one dict per window (see :func:`parse_example`).
-* :func:`trn_dataset` — ``(frames [B, T, S, S, 3] uint8, label [B] int32)`` for the MTRN / 2TRN.
+* :func:`trn_dataset` — ``(frames [B, T, S, S, 3] uint8, label [B] int32)`` for the MTRN / 2TRN
+  (``+ pair_weight [B, T − 1]`` with ``trn.pair_target = "audio_onsets"``, :func:`pair_onset_weights`).
 * :func:`gan_dataset` — dicts ``{"spectrogram": [B, R, R, 3] float32 in [-1, 1] (the real
   spectrogram image, ``SpectrogramCodec.encode`` inside tf.data), "label": [B] int32,
   "fps": [B] float32 (rate of the stored frames), "num_frames": [B] int32,
@@ -34,16 +35,36 @@ def read_manifest(shards_dir: str) -> dict:
     path = os.path.join(shards_dir, MANIFEST_NAME)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no manifest — run `foleygan prepare DATA_DIR {shards_dir}` first")
-    with open(path) as f:
-        return json.load(f)
+    try:
+        with open(path) as f:
+            manifest = json.load(f)
+        manifest["splits"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"{path}: not a readable manifest ({type(err).__name__}: {err}) — re-run foleygan prepare") from None
+    return manifest
 
 
 def shard_files(shards_dir: str, split: str, manifest: dict | None = None) -> list[str]:
-    """Paths of the shards of ``split`` listed in the manifest (that have at least one example)."""
+    """Paths of the shards of ``split`` listed in the manifest (that have at least one example).
+
+    Each listed shard must exist as a file of the size the manifest recorded: a missing, replaced
+    or truncated shard is a one-line error here rather than a TensorFlow traceback mid-epoch."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     manifest = manifest or read_manifest(shards_dir)
-    files = [os.path.join(shards_dir, s["file"]) for s in manifest["splits"][split]["shards"] if s["examples"] > 0]
+    files = []
+    for shard in manifest["splits"][split]["shards"]:
+        if shard["examples"] <= 0:
+            continue
+        path = os.path.join(shards_dir, shard["file"])
+        if not os.path.isfile(path):
+            what = "a directory" if os.path.isdir(path) else "missing"
+            raise FileNotFoundError(f"{path}: shard listed in the manifest is {what} — re-run foleygan prepare")
+        size = os.path.getsize(path)
+        if "bytes" in shard and size != shard["bytes"]:
+            raise ValueError(f"{path}: {size} bytes, the manifest says {shard['bytes']} — truncated or changed "
+                             "since foleygan prepare; re-run it")
+        files.append(path)
     if not files:
         raise ValueError(f"{shards_dir}: the {split!r} split has no examples")
     return files
@@ -155,15 +176,78 @@ def _batch(ds, batch_size: int, drop_remainder: bool, manifest: dict):
     return ds.padded_batch(batch_size, drop_remainder=drop_remainder)
 
 
+# Onset envelope of the real audio for ``trn.pair_target = "audio_onsets"`` (the same analysis
+# as ``evaluation.sync.onset_envelope``: ≈ 46 ms window, 10 ms hop at any sample rate).
+ONSET_FFT_S = 0.046
+ONSET_HOP_S = 0.01
+# Normalised onset strength below this counts as "no onset" (librosa's peak-picking delta of the
+# sync metric: 0.3 of the clip's strongest onset).
+ONSET_THRESHOLD = 0.3
+
+
+def audio_onset_envelope(wave, sample_rate: int):
+    """Spectral-flux onset strength of mono waves ``[N]`` or ``[B, N]`` → ``(env [.., F], times
+    [F] s)``, normalised per clip to a maximum of 1 (0 for silence). Frame ``i`` is centred at
+    ``i · hop`` (the wave is zero-padded by half a window each side). TensorFlow ops."""
+    import math
+
+    wave = tf.convert_to_tensor(wave, tf.float32)
+    n_fft = max(16, 1 << int(math.ceil(math.log2(ONSET_FFT_S * sample_rate))))
+    hop = max(1, int(round(sample_rate * ONSET_HOP_S)))
+    pad = [[0, 0]] * (wave.shape.rank - 1) + [[n_fft // 2, n_fft // 2]]
+    spec = tf.abs(tf.signal.stft(tf.pad(wave, pad), n_fft, hop, n_fft, pad_end=False))    # [.., F, K]
+    logm = tf.math.log(1e-3 + spec)
+    flux = tf.reduce_sum(tf.nn.relu(logm[..., 1:, :] - logm[..., :-1, :]), axis=-1)      # frame i+1
+    flux = tf.concat([tf.zeros_like(flux[..., :1]), flux], axis=-1)
+    peak = tf.reduce_max(flux, axis=-1, keepdims=True)
+    env = tf.math.divide_no_nan(flux, peak)
+    times = tf.range(tf.shape(env)[-1], dtype=tf.float32) * (hop / float(sample_rate))
+    return env, times
+
+
+def pair_onset_weights(wave, fps, num_pairs, sample_rate: int, threshold: float = ONSET_THRESHOLD):
+    """How strongly each consecutive frame pair of a window coincides with an onset of its real
+    audio — the self-supervised 2TRN pair target of ``trn.pair_target = "audio_onsets"``.
+
+    ``w[t] = max_s a(s) · max(0, 1 − |s − τ_t| · fps)`` with ``a = clip((env − threshold) / (1 −
+    threshold), 0, 1)`` (:func:`audio_onset_envelope`), over the envelope frames ``s``;
+    ``τ_t = (t + 0.5) / fps`` is the pair's time (the P_act convention). An onset at the pair's
+    midpoint gives 1, one on a frame (between two pairs) 0.5 to both. ``wave`` [N], ``fps``
+    scalar, ``num_pairs`` int → float32 [num_pairs] in [0, 1]. Needs no event labels."""
+    env, times = audio_onset_envelope(wave, sample_rate)
+    a = tf.clip_by_value((env - threshold) / (1.0 - threshold), 0.0, 1.0)                  # [F]
+    fps = tf.cast(fps, tf.float32)
+    tau = (tf.range(num_pairs, dtype=tf.float32) + 0.5) / fps                              # [P]
+    tri = tf.nn.relu(1.0 - tf.abs(times[None, :] - tau[:, None]) * fps)                    # [P, F]
+    return tf.reduce_max(tri * a[None, :], axis=-1)
+
+
 def trn_dataset(shards_dir: str, split: str, cfg, training: bool = False, batch_size: int | None = None,
                 seed: int = 0, cache=False, drop_remainder: bool | None = None) -> tf.data.Dataset:
     """``(frames [B, T, S, S, 3] uint8, label [B] int32)`` batches for the TRNs (``B`` defaults to
-    ``cfg.trn.batch_size``; ``T`` = ``video.frames_per_clip`` of the shards)."""
+    ``cfg.trn.batch_size``; ``T`` = ``video.frames_per_clip`` of the shards).
+
+    With ``cfg.trn.pair_target == "audio_onsets"`` the batches are ``(frames, label, pair_weight
+    [B, T − 1] float32)``: :func:`pair_onset_weights` of each window's real audio (0 on padded
+    pairs), the 2TRN's self-supervised timing target (``ActionRecognizer``)."""
     manifest = read_manifest(shards_dir)
     ds = example_dataset(shards_dir, split, cfg, training=training, seed=seed, cache=cache, manifest=manifest)
-    ds = ds.map(lambda e: {"frames": e["frames"], "label": e["label"]}, num_parallel_calls=AUTOTUNE)
+    with_weights = getattr(cfg.trn, "pair_target", "clip_class") == "audio_onsets"
+    rate = int(manifest["sample_rate"])
+
+    def select(e):
+        out = {"frames": e["frames"], "label": e["label"]}
+        if with_weights:
+            pairs = tf.maximum(tf.shape(e["frames"])[0], 2) - 1
+            out["pair_weight"] = pair_onset_weights(e["wave"], e["fps"], pairs, rate)
+        return out
+
+    ds = ds.map(select, num_parallel_calls=AUTOTUNE)
     ds = _batch(ds, batch_size or cfg.trn.batch_size, training if drop_remainder is None else drop_remainder,
                 manifest)
+    if with_weights:
+        return ds.map(lambda b: (b["frames"], b["label"], b["pair_weight"]),
+                      num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
     return ds.map(lambda b: (b["frames"], b["label"]), num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
 
 

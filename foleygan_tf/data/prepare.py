@@ -203,7 +203,9 @@ def _audio_duration_check(path: str) -> None:
     except SkipClip:
         raise
     except Exception as err:  # noqa: BLE001 - any demuxer failure
-        msg = str(err).split(": '", 1)[0].split("] ", 1)[-1]   # drop errno and the repeated path
+        # the OS/FFmpeg message without errno and the repeated path (which FFmpeg quotes with " when it
+        # holds a ', so the path cannot be split off reliably: prefer strerror)
+        msg = getattr(err, "strerror", None) or str(err).split(": '", 1)[0].split("] ", 1)[-1]
         raise SkipClip(f"not a readable video ({type(err).__name__}: {msg[:120]})") from None
 
 

@@ -53,8 +53,10 @@ def bank_files(bank_dir: str, classes) -> dict[str, list[str]]:
     return out
 
 
-def _decode_all(bank_dir: str, rel_paths: list[str], sample_rate: int, progress: bool) -> list[np.ndarray | None]:
-    """Decode every file to mono float32 at ``sample_rate``; ``None`` for files that fail."""
+def _decode_all(bank_dir: str, rel_paths: list[str], sample_rate: int, progress: bool,
+                reasons: dict | None = None) -> list[np.ndarray | None]:
+    """Decode every file to mono float32 at ``sample_rate``; ``None`` for files that fail (their
+    one-line reason goes to ``reasons[rel_path]``)."""
     import tensorflow as tf
     from tqdm import tqdm
 
@@ -70,7 +72,7 @@ def _decode_all(bank_dir: str, rel_paths: list[str], sample_rate: int, progress:
         ds = tf.data.Dataset.from_tensor_slices((tfio_idx, paths)).map(
             lambda i, p: (i, tf_decode_audio_file(p, sample_rate)),
             num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        ds = ds.apply(tf.data.experimental.ignore_errors())
+        ds = ds.ignore_errors()
         for i, wave in ds:
             waves[int(i)] = wave.numpy().astype(np.float32)
             bar.update()
@@ -78,8 +80,10 @@ def _decode_all(bank_dir: str, rel_paths: list[str], sample_rate: int, progress:
         if waves[i] is None:
             try:
                 waves[i] = load_audio(os.path.join(bank_dir, rel), sample_rate)
-            except ValueError:
+            except ValueError as err:
                 waves[i] = None
+                if reasons is not None:
+                    reasons[rel] = getattr(err, "problem", None) or str(err)
             bar.update()
     bar.close()
     return waves
@@ -172,12 +176,16 @@ class SoundBank:
         if os.path.exists(os.path.join(folder, "index.json")):
             return folder
         rels = [r for c in sorted(files) for r in files[c]]
-        waves = _decode_all(bank_dir, rels, sample_rate, progress)
+        reasons: dict[str, str] = {}
+        waves = _decode_all(bank_dir, rels, sample_rate, progress, reasons)
         chunks, index, offset, skipped = [], [], 0, []
         for rel, wave in zip(rels, waves):
             cls_name = rel.split("/", 1)[0]
             if wave is None or wave.size == 0 or not np.all(np.isfinite(wave)) or np.max(np.abs(wave)) == 0:
                 skipped.append(rel)
+                reasons.setdefault(rel, "cannot be decoded" if wave is None else "no samples" if wave.size == 0
+                                   else "audio contains NaN or inf samples" if not np.all(np.isfinite(wave))
+                                   else "silent (all samples are zero)")
                 continue
             if cls_name in CONTINUOUS:
                 s = onset_start(wave, sample_rate, rel_db=-30.0, preroll=0.0)
@@ -199,6 +207,7 @@ class SoundBank:
         os.makedirs(tmp)
         np.save(os.path.join(tmp, "audio.npy"), np.concatenate(chunks) if chunks else np.zeros(0, np.float32))
         meta = {"sample_rate": sample_rate, "bank_dir": bank_dir, "index": index, "skipped": skipped,
+                "skipped_reasons": {r: reasons[r] for r in skipped},
                 "files_per_class": {c: len(v) for c, v in files.items()}}
         with open(os.path.join(tmp, "index.json"), "w") as f:
             json.dump(meta, f)

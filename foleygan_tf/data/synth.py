@@ -1058,13 +1058,13 @@ def synthesize_dataset(out_dir: str, clips_per_class: int, seconds: float = 3.0,
     if size < 16 or size % 2:
         raise ValueError(f"--size must be an even number ≥ 16 (H.264 4:2:0), got {size}")
     fps = parse_fps(fps)
-    os.makedirs(out_dir, exist_ok=True)
     cache = None
-    if sound_bank:
+    if sound_bank:  # first, so that an unusable bank leaves no output folder behind
         from foleygan_tf.data.soundbank import SoundBank
 
         cache = SoundBank.build_cache(sound_bank, classes, os.path.join(out_dir, ".cache"),
                                       sample_rate=SAMPLE_RATE, progress=progress)
+    os.makedirs(out_dir, exist_ok=True)
     specs = [ClipSpec(out_dir, c, i, seed, seconds, fps, size, cache)
              for c in classes for i in range(clips_per_class)]
     bar = tqdm(total=len(specs), desc="synth-data", unit="clip", disable=not progress)

@@ -13,6 +13,7 @@ Reference facts: ``../shared/reference/metrics.md``.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -55,10 +56,12 @@ def frechet_distance(features_a, features_b, eps: float = 1e-6) -> float:
         raise ValueError("need at least 2 samples per set for a covariance")
     mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
     sigma_a, sigma_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
-    covmean = linalg.sqrtm(sigma_a @ sigma_b)
-    if not np.isfinite(covmean).all():
-        offset = np.eye(sigma_a.shape[0]) * eps
-        covmean = linalg.sqrtm((sigma_a + offset) @ (sigma_b + offset))
+    with warnings.catch_warnings():   # scipy warns on singular products; handled below as pytorch-fid does
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        covmean = linalg.sqrtm(sigma_a @ sigma_b)
+        if not np.isfinite(covmean).all():
+            offset = np.eye(sigma_a.shape[0]) * eps
+            covmean = linalg.sqrtm((sigma_a + offset) @ (sigma_b + offset))
     if np.iscomplexobj(covmean):
         if not np.allclose(np.diagonal(covmean).imag, 0, atol=1e-3):
             raise ValueError(f"matrix square root has a large imaginary component "
@@ -68,29 +71,40 @@ def frechet_distance(features_a, features_b, eps: float = 1e-6) -> float:
     return float(diff @ diff + np.trace(sigma_a) + np.trace(sigma_b) - 2.0 * np.trace(covmean))
 
 
-def ndb(train, generated, k: int = 50, alpha: float = 0.05, seed: int = 0) -> dict:
-    """Number of statistically different bins.
+class NDBBins:
+    """The K Voronoi cells of NDB: k-means (``n_init=10``, seeded) on training samples ``[n, ...]``
+    (flattened). ``cells(x)`` assigns samples ``[m, ...]`` to their nearest centre → int ``[m]``;
+    ``train_cells`` are the training samples' cells."""
 
-    Args:
-        train, generated: ``[samples, ...]`` log-spectrograms (flattened here).
-        k: number of k-means cells (paper: 50). alpha: test level (two-tailed). seed: k-means seed.
+    def __init__(self, train, k: int = 50, seed: int = 0):
+        from sklearn.cluster import KMeans
 
-    Returns ``{"ndb": int, "ndb_over_k": float, "k": k, "alpha": alpha, "train_proportions": [...],
-    "generated_proportions": [...], "different": [bool, ...], "js_divergence": float}``.
-    """
+        x = np.asarray(train, np.float64).reshape(len(train), -1)
+        if x.shape[0] < k:
+            raise ValueError(f"NDB with K={k} needs at least {k} training samples, got {x.shape[0]}")
+        self.k, self.seed, self.dim = int(k), int(seed), x.shape[1]
+        self._kmeans = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(x)
+        self.train_cells = self._kmeans.labels_.astype(np.int64)
+
+    def cells(self, samples) -> np.ndarray:
+        y = np.asarray(samples, np.float64).reshape(len(samples), -1)
+        if y.shape[1] != self.dim:
+            raise ValueError(f"train and generated samples differ in size: {self.dim} vs {y.shape[1]}")
+        return self._kmeans.predict(y).astype(np.int64)
+
+
+def ndb_from_cells(train_cells, generated_cells, k: int, alpha: float = 0.05) -> dict:
+    """NDB from cell assignments (int ``[n]`` and ``[m]`` in ``[0, k)``): per cell a two-tailed
+    two-proportion z-test of the training vs generated proportions (pooled standard error) at
+    level ``alpha``. Returns the dict of :func:`ndb` (without the seed)."""
     from scipy.stats import norm
-    from sklearn.cluster import KMeans
 
-    x = np.asarray(train, np.float64).reshape(len(train), -1)
-    y = np.asarray(generated, np.float64).reshape(len(generated), -1)
-    if x.shape[1] != y.shape[1]:
-        raise ValueError(f"train and generated samples differ in size: {x.shape[1]} vs {y.shape[1]}")
-    if x.shape[0] < k:
-        raise ValueError(f"NDB with K={k} needs at least {k} training samples, got {x.shape[0]}")
-    km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(x)
-    train_counts = np.bincount(km.labels_, minlength=k).astype(np.float64)
-    gen_counts = np.bincount(km.predict(y), minlength=k).astype(np.float64)
-    n1, n2 = x.shape[0], y.shape[0]
+    train_cells, generated_cells = np.asarray(train_cells, np.int64), np.asarray(generated_cells, np.int64)
+    if len(train_cells) == 0 or len(generated_cells) == 0:
+        raise ValueError("NDB needs at least one training and one generated sample")
+    train_counts = np.bincount(train_cells, minlength=k).astype(np.float64)
+    gen_counts = np.bincount(generated_cells, minlength=k).astype(np.float64)
+    n1, n2 = len(train_cells), len(generated_cells)
     p1, p2 = train_counts / n1, gen_counts / n2
     pooled = (train_counts + gen_counts) / (n1 + n2)
     se = np.sqrt(pooled * (1 - pooled) * (1.0 / n1 + 1.0 / n2))
@@ -103,9 +117,27 @@ def ndb(train, generated, k: int = 50, alpha: float = 0.05, seed: int = 0) -> di
         return float(np.sum(p[mask] * np.log(p[mask] / q[mask])))
 
     count = int(different.sum())
-    return {"ndb": count, "ndb_over_k": count / k, "k": k, "alpha": alpha,
+    return {"ndb": count, "ndb_over_k": count / k, "k": int(k), "alpha": float(alpha),
+            "train_samples": n1, "generated_samples": n2,
             "train_proportions": p1.tolist(), "generated_proportions": p2.tolist(),
             "different": different.tolist(), "js_divergence": 0.5 * kl(p1, m) + 0.5 * kl(p2, m)}
+
+
+def ndb(train, generated, k: int = 50, alpha: float = 0.05, seed: int = 0) -> dict:
+    """Number of statistically different bins.
+
+    Args:
+        train, generated: ``[samples, ...]`` log-spectrograms (flattened here).
+        k: number of k-means cells (paper: 50). alpha: test level (two-tailed). seed: k-means seed.
+
+    Returns ``{"ndb": int, "ndb_over_k": float, "k": k, "alpha": alpha, "seed": seed,
+    "train_samples", "generated_samples", "train_proportions": [k], "generated_proportions": [k],
+    "different": [bool] * k, "js_divergence": float}``.
+    """
+    bins = NDBBins(train, k, seed)
+    result = ndb_from_cells(bins.train_cells, bins.cells(generated), k, alpha)
+    result["seed"] = int(seed)
+    return result
 
 
 def retrieval_accuracy(probs, labels, num_classes: int | None = None) -> dict:

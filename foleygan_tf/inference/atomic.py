@@ -39,3 +39,44 @@ def staged_export(out: str, prefix: str):
         shutil.rmtree(staging, ignore_errors=True)
         if os.path.exists(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists but is not ours (EPERM)
+        return True
+    return True
+
+
+def remove_stale_temps(output_paths) -> list[str]:
+    """Delete the temporaries that a killed run left beside ``output_paths``: files named
+    ``.NAME.tmp-<pid>[.ext]`` or ``NAME.tmp-<pid>[.ext]`` (NAME = an output's basename; the
+    patterns of ``mux_audio``, ``write_wav`` and the plot) whose process no longer exists.
+    Temporaries of live processes and every other file are left alone. Returns what was removed."""
+    import re
+
+    removed = []
+    by_dir: dict[str, set[str]] = {}
+    for p in output_paths:
+        p = os.path.abspath(os.fspath(p))
+        by_dir.setdefault(os.path.dirname(p), set()).add(os.path.basename(p))
+    for directory, names in by_dir.items():
+        try:
+            entries = os.listdir(directory)
+        except OSError:
+            continue
+        for fn in entries:
+            m = re.fullmatch(r"\.?(.+)\.tmp-(\d+)(\.[A-Za-z0-9]+)?", fn)
+            if not m or m.group(1) not in names or _pid_alive(int(m.group(2))):
+                continue
+            try:
+                os.remove(os.path.join(directory, fn))
+                removed.append(os.path.join(directory, fn))
+            except OSError:
+                pass
+    return removed

@@ -38,6 +38,18 @@ for lowering the noisy artifacts"; the paper gives nothing else). Our choice, an
   frequency rows while keeping the band where the classes' energy sits.
 * ``none``: the decoded waveform as is.
 
+Compute dtype (``dtype``, ``foleygan export generator --dtype``): ``float32`` (default) or
+``bfloat16`` — G's convolutions, matmuls and activations then run in bfloat16 (Keras
+``mixed_bfloat16``: float32 variables, the spectral norm, BN statistics and the attention softmax in
+float32, the output cast back to float32), while the decoder, ISTFT and post-filter stay float32.
+The interface is unchanged (float32 in, float32 out); ``compute_dtype`` is recorded in the assets
+JSON. On CPUs with AVX512-BF16/AMX it is several times faster for the large presets; the output
+differs from float32 by bf16 rounding (measured in docs/inference.md, "Performance"). A generator
+SavedModel can itself be the source of an export (:func:`load_generator_from_saved_model`), e.g. to
+convert a float32 export to bfloat16. The spectral norm is frozen at export
+(:func:`freeze_spectral_norm`: ``W / σ(W)`` computed once — ``u`` never changes at inference —
+instead of a power iteration, a division and a cast over every kernel on each call).
+
 Not exportable: ``audio.encoding = cqt`` (its inverse is librosa inside ``tf.numpy_function``, which
 a SavedModel cannot carry) — refused with a ``ValueError``.
 
@@ -60,13 +72,16 @@ import tensorflow as tf
 from foleygan_tf.inference.atomic import staged_export
 from foleygan_tf.inference.postfilter import DEFAULT_CUTOFF, POST_FILTERS, lowpass_taps
 
-__all__ = ["export_generator", "GeneratorServingModule", "GENERATOR_METADATA_NAME",
-           "load_generator_from_run", "lowpass_taps", "POST_FILTERS"]
+__all__ = ["export_generator", "GeneratorServingModule", "GENERATOR_METADATA_NAME", "COMPUTE_DTYPES",
+           "build_generator", "load_generator_from_run", "load_generator_from_saved_model",
+           "is_generator_saved_model", "lowpass_taps", "POST_FILTERS"]
 
 GENERATOR_METADATA_NAME = "foleygan_generator.json"
 FORMAT = "foleygan_tf.generator_savedmodel"
 FORMAT_VERSION = 1
 MIN_TRUNCATION = 0.04  # = foleygan_tf.models.sampling.MIN_TRUNCATION (kept free of Keras imports)
+# compute dtype of the exported G → Keras dtype policy it is built under
+COMPUTE_DTYPES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 
 INPUTS = {
     "z": "float32 [batch, z_dim] latent (truncated by the caller or drawn with sample_z)",
@@ -85,6 +100,32 @@ SAMPLE_Z = {
 }
 
 
+def freeze_spectral_norm(generator) -> list:
+    """Replace every spectrally normalised kernel of ``generator`` by a constant ``W / σ(W)``.
+
+    At inference the power-iteration vector ``u`` never changes (it is only written with
+    ``training=True``), so ``W / σ(W)`` is a constant; recomputing it on every call costs one
+    matrix-vector pass over each kernel, a division and (under bf16) a cast of all ~84 M weights of
+    the paper G — ≈ 6–8 % of the CPU time of a batch-1 bf16 forward (measured). This computes it
+    once, stores it as a non-trainable variable in the layer's compute dtype and makes each layer's
+    ``normalized_kernel`` return it (an instance attribute; the class is untouched). Same values
+    as the per-call computation. Returns the new variables (the caller must track them).
+
+    Only for inference: a frozen generator must not be trained (its kernels no longer follow the
+    trainable variables)."""
+    from foleygan_tf.models.layers import _SpectralNorm
+
+    frozen = []
+    for layer in generator._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, _SpectralNorm) and not getattr(layer, "_frozen_kernel", None):
+            value = layer.normalized_kernel(training=False)
+            var = tf.Variable(value, trainable=False, name=f"{layer.name}_frozen_kernel")
+            object.__setattr__(layer, "_frozen_kernel", var)
+            object.__setattr__(layer, "normalized_kernel", lambda training=None, _v=var: _v)
+            frozen.append(var)
+    return frozen
+
+
 class GeneratorServingModule(tf.Module):
     """The exported graph: EMA generator → codec decode (ISTFT) → post-filter.
 
@@ -92,7 +133,8 @@ class GeneratorServingModule(tf.Module):
     truncation)`` as in the module docstring; usable in Python before export too."""
 
     def __init__(self, generator, config, post_filter: str = "lowpass", post_filter_length: int | None = None,
-                 post_filter_cutoff: float = DEFAULT_CUTOFF, metadata_path: str | None = None):
+                 post_filter_cutoff: float = DEFAULT_CUTOFF, metadata_path: str | None = None,
+                 freeze_sn: bool = False):
         super().__init__(name="foleygan_generator")
         from foleygan_tf.audio import SpectrogramCodec
 
@@ -107,7 +149,12 @@ class GeneratorServingModule(tf.Module):
         # SavedModel loads with tf.saved_model.load but not in TF1-style sessions (TF Serving,
         # `saved_model_cli run`: "Could not find variable …" — keras-team/keras#20095).
         self.tf_variables = [getattr(v, "value", v) for v in generator.variables]
+        # freeze_sn: W/σ computed once (freeze_spectral_norm) — the exported graph skips the
+        # per-call power iteration; the variables above are kept (re-export, TF Serving)
+        self.frozen_kernels = freeze_spectral_norm(generator) if freeze_sn else []
         self.codec = SpectrogramCodec(config.audio)
+        policy = getattr(generator, "dtype_policy", None)
+        self.compute_dtype = str(getattr(policy, "compute_dtype", "float32"))
         self.z_dim = int(config.gan.z_dim)
         self.num_classes = int(config.num_classes)
         self.image_size = int(config.audio.image_size)
@@ -143,7 +190,18 @@ class GeneratorServingModule(tf.Module):
 
     def _serve(self, z, class_probs, action_spectrogram, action_curve):
         n = tf.shape(z)[0]
-        checks = [tf.debugging.assert_equal(tf.shape(class_probs)[0], n, message="class_probs: one row per z"),
+        r = self.image_size
+        # Restored signatures do not check shapes against their TensorSpecs (TF 2.17): without these
+        # a wrong z_dim or image size fails deep inside G with an unrelated op error.
+        checks = [tf.debugging.assert_equal(tf.shape(z)[1], self.z_dim,
+                                            message=f"z: expected [batch, {self.z_dim}]"),
+                  tf.debugging.assert_equal(tf.shape(class_probs)[1], self.num_classes,
+                                            message=f"class_probs: expected [batch, {self.num_classes}]"),
+                  tf.debugging.assert_equal(tf.shape(action_spectrogram)[1:], tf.constant([r, r, 3]),
+                                            message=f"action_spectrogram: expected [batch, {r}, {r}, 3]"),
+                  tf.debugging.assert_equal(tf.shape(action_curve)[1], r,
+                                            message=f"action_curve: expected [batch, {r}]"),
+                  tf.debugging.assert_equal(tf.shape(class_probs)[0], n, message="class_probs: one row per z"),
                   tf.debugging.assert_equal(tf.shape(action_spectrogram)[0], n,
                                             message="action_spectrogram: one per z"),
                   tf.debugging.assert_equal(tf.shape(action_curve)[0], n, message="action_curve: one per z"),
@@ -175,19 +233,40 @@ class GeneratorServingModule(tf.Module):
         return {"z": z}
 
 
-def load_generator_from_run(run_dir: str):
+def _check_dtype(dtype: str) -> str:
+    if dtype not in COMPUTE_DTYPES:
+        raise ValueError(f"dtype must be one of {sorted(COMPUTE_DTYPES)}, got {dtype!r}")
+    return dtype
+
+
+def build_generator(config, dtype: str = "float32", name: str = "ema_generator"):
+    """A fresh :class:`~foleygan_tf.models.Generator` computing in ``dtype`` (``float32`` or
+    ``bfloat16`` = Keras ``mixed_bfloat16``: float32 variables, bf16 compute, float32 output)."""
+    import keras
+
+    from foleygan_tf.models import Generator
+
+    policy = COMPUTE_DTYPES[_check_dtype(dtype)]
+    previous = keras.mixed_precision.dtype_policy()
+    keras.mixed_precision.set_dtype_policy(policy)
+    try:
+        return Generator(config, name=name)
+    finally:
+        keras.mixed_precision.set_dtype_policy(previous)
+
+
+def load_generator_from_run(run_dir: str, dtype: str = "float32"):
     """``(ema_generator, config, checkpoint_path)`` of a ``foleygan train gan`` run directory.
 
     Restores only the ``ema_generator`` entries of the latest checkpoint (the checkpoint stores
-    ``variables_by_index(model)`` dicts — training/gan.py) into a float32 :class:`Generator`; every
-    generator variable must be found. Raises ``FileNotFoundError`` for a directory without
-    ``config.json`` or without a checkpoint."""
-    import keras
-
+    ``variables_by_index(model)`` dicts — training/gan.py) into a :class:`Generator` computing in
+    ``dtype`` (float32 by default, whatever ``train.mixed_precision`` was; variables are float32
+    either way); every generator variable must be found. Raises ``FileNotFoundError`` for a
+    directory without ``config.json`` or without a checkpoint."""
     from foleygan_tf.config import Config
-    from foleygan_tf.models import Generator
     from foleygan_tf.training.gan import variables_by_index
 
+    _check_dtype(dtype)
     config_path = os.path.join(run_dir, "config.json")
     if not os.path.isfile(config_path):
         raise FileNotFoundError(f"{config_path}: not found — is {run_dir} a `foleygan train gan` run directory?")
@@ -195,12 +274,7 @@ def load_generator_from_run(run_dir: str):
     if latest is None:
         raise FileNotFoundError(f"{os.path.join(run_dir, 'checkpoints')}: no checkpoint — train the GAN first")
     config = Config.load(config_path)
-    previous = keras.mixed_precision.dtype_policy()
-    keras.mixed_precision.set_dtype_policy("float32")  # exports compute in float32 (CPU/serving)
-    try:
-        generator = Generator(config, name="ema_generator")
-    finally:
-        keras.mixed_precision.set_dtype_policy(previous)
+    generator = build_generator(config, dtype)
     status = tf.train.Checkpoint(ema_generator=variables_by_index(generator)).restore(latest)
     status.expect_partial()
     try:
@@ -208,6 +282,39 @@ def load_generator_from_run(run_dir: str):
     except AssertionError as err:
         raise ValueError(f"{latest}: does not match the generator of {config_path} ({str(err)[:200]})") from None
     return generator, config, latest
+
+
+def is_generator_saved_model(path: str) -> bool:
+    """Whether ``path`` holds a generator SavedModel written by :func:`export_generator`."""
+    return _is_saved_model(path) and os.path.isfile(os.path.join(path, "assets", GENERATOR_METADATA_NAME))
+
+
+def load_generator_from_saved_model(export_dir: str, dtype: str = "float32", loaded=None):
+    """``(generator, config, metadata)`` rebuilt from a generator SavedModel (this module's export):
+    a Keras :class:`Generator` computing in ``dtype`` whose variables are copied from the export's
+    ``tf_variables`` (same construction order; every shape is checked). ``loaded``: the
+    ``tf.saved_model.load(export_dir)`` object when the caller already has it."""
+    from foleygan_tf.config import Config
+
+    _check_dtype(dtype)
+    if not is_generator_saved_model(export_dir):
+        raise FileNotFoundError(f"{export_dir}: not a generator SavedModel (no saved_model.pb + "
+                                f"assets/{GENERATOR_METADATA_NAME})")
+    with open(os.path.join(export_dir, "assets", GENERATOR_METADATA_NAME)) as f:
+        meta = json.load(f)
+    config = Config.from_dict(meta["config"])
+    loaded = tf.saved_model.load(export_dir) if loaded is None else loaded
+    source = list(loaded.tf_variables)
+    generator = build_generator(config, dtype)
+    target = generator.variables
+    if len(source) != len(target):
+        raise ValueError(f"{export_dir}: {len(source)} variables, the generator of its config has {len(target)}")
+    for k, (dst, src) in enumerate(zip(target, source)):
+        if tuple(dst.shape) != tuple(src.shape):
+            raise ValueError(f"{export_dir}: variable {k} ({dst.path}) has shape {tuple(src.shape)}, "
+                             f"expected {tuple(dst.shape)}")
+        dst.assign(src)
+    return generator, config, meta
 
 
 def _metadata(config, run_dir, checkpoint, module: GeneratorServingModule) -> dict:
@@ -219,7 +326,8 @@ def _metadata(config, run_dir, checkpoint, module: GeneratorServingModule) -> di
         "clip_seconds": float(config.audio.clip_seconds), "image_size": int(config.audio.image_size),
         "encoding": config.audio.encoding, "z_dim": int(config.gan.z_dim),
         "guidance": config.gan.guidance, "default_truncation": float(config.gan.truncation),
-        "weights": "ema_generator",
+        "weights": "ema_generator", "compute_dtype": module.compute_dtype,
+        "spectral_norm": "frozen W/sigma (computed once at export)" if module.frozen_kernels else "per call",
         "post_filter": {"kind": module.post_filter, "length": module.post_filter_length,
                         "cutoff_nyquist": module.post_filter_cutoff,
                         "design": "Blackman-windowed sinc, linear phase, delay compensated, unit DC gain"
@@ -245,18 +353,28 @@ def check_out_dir(out_dir) -> str:
 
 def export_generator(run_dir: str, out_dir: str, *, post_filter: str = "lowpass",
                      post_filter_length: int | None = None, post_filter_cutoff: float = DEFAULT_CUTOFF,
-                     verify: bool = True) -> dict:
+                     verify: bool = True, dtype: str = "float32") -> dict:
     """Export the EMA generator of ``run_dir`` (``foleygan train gan``) as a SavedModel in ``out_dir``.
 
+    ``run_dir`` may also be a generator SavedModel (re-export, e.g. with another ``dtype`` or
+    filter). ``dtype``: G's compute dtype, ``float32`` or ``bfloat16`` (module docstring).
     Returns the metadata dict (also ``out_dir/assets/foleygan_generator.json``). Raises
     ``FileNotFoundError`` (no run / no checkpoint) or ``ValueError`` (busy ``out_dir``, CQT
-    encoding, bad filter options)."""
+    encoding, bad filter options, unknown dtype)."""
+    _check_dtype(dtype)
     out = check_out_dir(out_dir)
-    generator, config, checkpoint = load_generator_from_run(run_dir)
+    if is_generator_saved_model(run_dir):
+        if os.path.abspath(run_dir) == out:
+            raise ValueError(f"{out_dir}: is the source SavedModel; export to another directory")
+        generator, config, source_meta = load_generator_from_saved_model(run_dir, dtype)
+        checkpoint = source_meta.get("checkpoint", "")
+        run_dir = source_meta.get("source_run_dir", run_dir)
+    else:
+        generator, config, checkpoint = load_generator_from_run(run_dir, dtype)
     with staged_export(out, "foleygan_gen_meta_") as (tmp, staging):
         meta_path = os.path.join(staging, GENERATOR_METADATA_NAME)
         module = GeneratorServingModule(generator, config, post_filter, post_filter_length, post_filter_cutoff,
-                                        metadata_path=meta_path)
+                                        metadata_path=meta_path, freeze_sn=True)
         meta = _metadata(config, run_dir, checkpoint, module)
         with open(meta_path, "w") as f:
             json.dump(meta, f, indent=1)

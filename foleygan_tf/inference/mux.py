@@ -17,7 +17,7 @@ from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["probe_video", "mux_audio", "audio_codec_for", "VideoFileError"]
+__all__ = ["probe_video", "mux_audio", "audio_codec_for", "VideoFileError", "OutputFileError"]
 
 _OPUS_CONTAINERS = (".webm", ".ogg", ".ogv")
 _FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm",
@@ -26,6 +26,10 @@ _FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".w
 
 class VideoFileError(ValueError):
     """An unreadable video file (message: ``<path>: <problem>``)."""
+
+
+class OutputFileError(ValueError):
+    """An output that cannot be written (message: ``<path>: <problem>``)."""
 
 
 def audio_codec_for(path: str) -> tuple[str, int]:
@@ -40,12 +44,17 @@ def probe_video(path) -> dict:
     import av
 
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise VideoFileError(f"{path}: is a directory, not a video file")
     if not os.path.isfile(path):
         raise VideoFileError(f"{path}: no such video file")
+    if os.path.getsize(path) == 0:
+        raise VideoFileError(f"{path}: empty file (0 bytes), not a video")
     try:
         container = av.open(path)
     except Exception as err:  # av.error.InvalidDataError, …
-        raise VideoFileError(f"{path}: not a readable video file ({type(err).__name__})") from None
+        raise VideoFileError(f"{path}: not a readable video file — corrupt, truncated or not a video "
+                             f"({type(err).__name__})") from None
     with container:
         if not container.streams.video:
             raise VideoFileError(f"{path}: has no video stream")
@@ -135,8 +144,13 @@ def mux_audio(video_path, wave: np.ndarray, sample_rate: int, output_path, start
         raise ValueError(f"{output_path}: unsupported output container {ext or '(no extension)'}; "
                          f"use one of {', '.join(sorted(_FORMATS))}")
     directory = os.path.dirname(os.path.abspath(output_path))
-    os.makedirs(directory, exist_ok=True)
     tmp = os.path.join(directory, f".{os.path.basename(output_path)}.tmp-{os.getpid()}")
+    try:  # an unwritable, read-only or non-directory destination: one line naming the output
+        os.makedirs(directory, exist_ok=True)
+        open(tmp, "wb").close()
+    except OSError as err:
+        raise OutputFileError(f"{output_path}: cannot write the output ({err.strerror or err}: "
+                              f"{err.filename or directory})") from None
     codec = audio_codec_for(output_path)[0]
     mode = "copied"
     try:

@@ -176,10 +176,14 @@ class FoleyPipeline:
         "p_act_times", "p_act"}``."""
         import tensorflow as tf
 
-        frames = np.asarray(frames, np.uint8)
-        if frames.ndim != 4 or frames.shape[0] < 1:
-            raise ValueError(f"expected frames [T, H, W, 3] with T ≥ 1, got shape {frames.shape}")
+        frames = np.asarray(frames)
+        if frames.ndim != 4 or frames.shape[0] < 1 or frames.shape[-1] != 3 or min(frames.shape[1:3]) < 1:
+            raise ValueError(f"expected RGB frames [T, H, W, 3] with T ≥ 1, got shape {frames.shape}")
+        if frames.dtype != np.uint8:  # a float [0, 1] image cast to uint8 would be black: refuse it
+            raise ValueError(f"expected uint8 frames (0–255), got dtype {frames.dtype}")
         fps = float(fps)
+        if not (math.isfinite(fps) and fps > 0):
+            raise ValueError(f"fps must be a positive number, got {fps}")
         duration = frames.shape[0] / fps if duration is None else float(duration)
         sr = self.sample_rate
         window_seconds = self.window_samples / sr
@@ -293,29 +297,24 @@ def _resample(wave: np.ndarray, rate_in: int, rate_out: int, length: int) -> np.
 def plot_spectrogram(path: str, wave: np.ndarray, sample_rate: int, p_times, p_act, *, title: str = "",
                      nfft: int = 1024, hop: int = 256) -> None:
     """PNG: log-magnitude spectrogram of ``wave`` with P_act (right axis, 0–1) drawn over it."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # pyplot-free: no global backend switch
 
     wave = np.asarray(wave, np.float32)
-    fig, ax = plt.subplots(figsize=(9, 3.6), dpi=100)
-    try:
-        nfft = int(min(nfft, max(16, len(wave))))
-        ax.specgram(wave, NFFT=nfft, Fs=sample_rate, noverlap=max(0, nfft - hop), cmap="magma",
-                    scale="dB", vmin=-120)
-        ax.set_xlabel("time (s)")
-        ax.set_ylabel("frequency (Hz)")
-        ax.set_xlim(0, len(wave) / sample_rate)
-        twin = ax.twinx()
-        twin.plot(p_times, p_act, color="cyan", lw=1.5, label="P_act")
-        twin.set_ylim(0, 1.02)
-        twin.set_ylabel("P_act (predicted action)")
-        twin.legend(loc="upper right", fontsize=8)
-        ax.set_title(title, fontsize=9)
-        fig.tight_layout()
-        tmp = f"{path}.tmp-{os.getpid()}.png"
-        fig.savefig(tmp)
-        os.replace(tmp, path)
-    finally:
-        plt.close(fig)
+    fig = Figure(figsize=(9, 3.6), dpi=100)
+    ax = fig.subplots()
+    nfft = int(min(nfft, max(16, len(wave))))
+    ax.specgram(wave, NFFT=nfft, Fs=sample_rate, noverlap=max(0, nfft - hop), cmap="magma",
+                scale="dB", vmin=-120)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("frequency (Hz)")
+    ax.set_xlim(0, len(wave) / sample_rate)
+    twin = ax.twinx()
+    twin.plot(p_times, p_act, color="cyan", lw=1.5, label="P_act")
+    twin.set_ylim(0, 1.02)
+    twin.set_ylabel("P_act (predicted action)")
+    twin.legend(loc="upper right", fontsize=8)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    tmp = f"{path}.tmp-{os.getpid()}.png"
+    fig.savefig(tmp)
+    os.replace(tmp, path)

@@ -50,11 +50,25 @@ def orthogonal_regularization(model, beta=1e-4):
     for w in model.trainable_weights:
         if len(w.shape) < 2 or id(w) in excluded:
             continue
-        mat = ops.reshape(ops.cast(w, "float32"), (-1, w.shape[-1]))
-        gram = ops.matmul(ops.transpose(mat), mat)
-        off_diagonal = gram * (1.0 - ops.eye(w.shape[-1], dtype="float32"))
-        total = total + ops.sum(ops.square(off_diagonal))
+        total = total + off_diagonal_gram_energy(ops.reshape(ops.cast(w, "float32"), (-1, w.shape[-1])))
     return beta * total
+
+
+def off_diagonal_gram_energy(mat):
+    """``‖MᵀM ⊙ (1 − I)‖²_F`` of ``mat`` ``[rows, cols]``, through the smaller Gram matrix.
+
+    ``‖MᵀM‖_F = ‖MMᵀ‖_F`` (both are ``tr((MᵀM)²)``) and ``diag(MᵀM)`` holds the squared column
+    norms, so the off-diagonal energy is ``‖MMᵀ‖²_F − Σ_j ‖M[:, j]‖⁴`` — the same value and gradient
+    without the cols×cols matrix when cols > rows. That matters: the paper G's first linear layer
+    is 148 × 24 576, whose 24 576² Gram (2.4 GB in float32, three copies kept for the backward
+    pass) dominated the G update's memory (docs/training.md, "Memory").
+    """
+    rows, cols = mat.shape
+    if cols <= rows:
+        gram = ops.matmul(ops.transpose(mat), mat)
+        return ops.sum(ops.square(gram * (1.0 - ops.eye(cols, dtype=mat.dtype))))
+    small = ops.matmul(mat, ops.transpose(mat))
+    return ops.sum(ops.square(small)) - ops.sum(ops.square(ops.sum(ops.square(mat), axis=0)))
 
 
 class ModelEMA:

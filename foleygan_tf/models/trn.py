@@ -341,7 +341,8 @@ class ActionRecognizer(keras.Model):
     all consecutive pairs. A one-frame clip is repeated to two frames (one pair). The backbone and
     projection are shared by both heads (the paper trains MTRN and 2TRN "separately"; we train them
     jointly with the loss ``CE(class) + pair_loss_weight · mean_t CE(pair_t)``, every pair labelled
-    with the clip's class — see docs/trn.md). ``with_pairs=False`` drops the pair head and runs the
+    with the clip's class, or — ``trn.pair_target = "audio_onsets"`` — with a soft label from the
+    onsets of the window's real audio: see :meth:`_loss_and_metrics` and docs/trn.md). ``with_pairs=False`` drops the pair head and runs the
     backbone on the TSN frames only.
 
     Use :meth:`from_config_tree` to build it from a project config.
@@ -388,6 +389,7 @@ class ActionRecognizer(keras.Model):
         import dataclasses
 
         kwargs.setdefault("seed", config.seed)
+        kwargs.setdefault("pair_loss_weight", float(getattr(config.trn, "pair_loss_weight", 1.0)))
         model = cls(dataclasses.asdict(config.video), dataclasses.asdict(config.trn),
                     config.num_classes, name="action_recognizer", **kwargs)
         model.build_all()
@@ -421,8 +423,9 @@ class ActionRecognizer(keras.Model):
                 "seed": self.seed}
 
     # ---- forward ----------------------------------------------------------------------------
-    def _features(self, frames, training):
-        """uint8 [B, T, H, W, 3] → projected features [B, T, projection_dim]."""
+    def _features(self, frames, training, dropout=None):
+        """uint8 [B, T, H, W, 3] → projected features [B, T, projection_dim]; ``dropout=False``
+        skips the projection's dropout (the pair head's view, see :meth:`call`)."""
         import tensorflow as tf
 
         shape = tf.shape(frames)
@@ -435,7 +438,13 @@ class ActionRecognizer(keras.Model):
         flat = tf.ensure_shape(flat, (None, self.frame_size, self.frame_size, 3))
         feats = self.encoder(flat, training=training)
         feats = tf.reshape(feats, tf.stack([b, t, tf.shape(feats)[-1]]))
-        return self.projection(feats, training=training)
+        if dropout is None:
+            return self.projection(feats, training=training)
+        return self.projection(feats, training=training and dropout), feats
+
+    def _pair_view(self, feats):
+        """The projection of backbone features without dropout (inference behaviour)."""
+        return self.projection(feats, training=False)
 
     @staticmethod
     def _unpack(inputs):
@@ -478,10 +487,17 @@ class ActionRecognizer(keras.Model):
             proj = self._features(take_segments(frames), training)
             out = {"class_logits": self.mtrn(proj, training=training, deterministic=deterministic)}
         else:
-            proj = self._features(frames, training)
+            # With trn.pair_target = "audio_onsets" the pair head reads the projection *without*
+            # dropout: TSN dropout draws a mask per frame, so in training F_t+1 − F_t is mostly
+            # the difference of two dropout masks. (Dropout still regularises the MTRN; nothing
+            # changes at inference. With "clip_class" this variant made P_act anti-aligned —
+            # docs/trn.md — so that target keeps the shared, dropped-out projection.)
+            proj, feats = self._features(frames, training, dropout=True)
+            clean = training and getattr(self.trn_cfg, "pair_target", "clip_class") == "audio_onsets"
+            pair_proj = self._pair_view(feats) if clean else proj
             out = {"class_logits": self.mtrn(take_segments(proj), training=training,
                                              deterministic=deterministic),
-                   "pair_logits": self.pair_trn(proj)}
+                   "pair_logits": self.pair_trn(pair_proj)}
         if lengths is not None:
             out["num_pairs"] = tf.maximum(lengths, 2) - 1
         return out
@@ -515,7 +531,12 @@ class ActionRecognizer(keras.Model):
             ms += [self.pair_loss_tracker, self.pair_accuracy_metric]
         return ms
 
-    def _loss_and_metrics(self, labels, out):
+    def _loss_and_metrics(self, labels, out, pair_weight=None):
+        """``CE(class) + pair_loss_weight · masked mean_t CE(pair_t, target_t)``. The pair target
+        is the clip's class (``trn.pair_target = "clip_class"``) or, given ``pair_weight`` [B, P]
+        in [0, 1] (``"audio_onsets"``: how strongly pair t coincides with an onset of the real
+        audio), the soft label ``w·onehot(class) + (1 − w)·uniform``: P_act is pushed to 1 on
+        pairs where the sound starts and to the chance level 1/C elsewhere."""
         import tensorflow as tf
 
         labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
@@ -532,13 +553,22 @@ class ActionRecognizer(keras.Model):
                                tf.float32)
             else:
                 mask = tf.ones(tf.shape(pair_logits)[:2], tf.float32)
-            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=pair_labels, logits=pair_logits)
+            if pair_weight is None:
+                ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=pair_labels, logits=pair_logits)
+            else:
+                w = tf.cast(pair_weight, tf.float32)[:, : tf.shape(pair_logits)[1], None]   # [B, P, 1]
+                onehot = tf.one_hot(pair_labels, self.num_classes, dtype=tf.float32)
+                target = w * onehot + (1.0 - w) / float(self.num_classes)
+                ce = tf.nn.softmax_cross_entropy_with_logits(labels=target, logits=pair_logits)
             pair_loss = tf.reduce_sum(ce * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
             loss = loss + self.pair_loss_weight * pair_loss
             self.pair_loss_tracker.update_state(pair_loss)
+            # pair accuracy: over the pairs whose target is the class (all, or the onset pairs)
+            acc_mask = mask if pair_weight is None else mask * tf.cast(
+                tf.cast(pair_weight, tf.float32)[:, : tf.shape(pair_logits)[1]] >= 0.5, tf.float32)
             self.pair_accuracy_metric.update_state(
                 tf.reshape(pair_labels, [-1]), tf.reshape(pair_logits, [-1, self.num_classes]),
-                sample_weight=tf.reshape(mask, [-1]))
+                sample_weight=tf.reshape(acc_mask, [-1]))
         self.loss_tracker.update_state(loss)
         return loss
 
@@ -546,9 +576,10 @@ class ActionRecognizer(keras.Model):
         import tensorflow as tf
 
         frames, labels = data[0], data[1]
+        pair_weight = data[2] if len(data) > 2 else None
         with tf.GradientTape() as tape:
             out = self(frames, training=True)
-            loss = self._loss_and_metrics(labels, out)
+            loss = self._loss_and_metrics(labels, out, pair_weight)
             if self.losses:
                 loss = loss + tf.add_n(self.losses)
         grads = tape.gradient(loss, self.trainable_variables)
@@ -558,5 +589,5 @@ class ActionRecognizer(keras.Model):
     def test_step(self, data):
         frames, labels = data[0], data[1]
         out = self(frames, training=False)
-        self._loss_and_metrics(labels, out)
+        self._loss_and_metrics(labels, out, data[2] if len(data) > 2 else None)
         return {m.name: m.result() for m in self.metrics}

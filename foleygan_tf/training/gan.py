@@ -13,7 +13,12 @@ the gradients of ``accumulation_steps`` micro-batches (paper §V-B: 16 × 128 = 
 * the G update uses the conditions (class, S_act, P_act) of the last D update's micro-batches and
   fresh z (the paper's G takes the predicted class and the action spectrogram of real videos);
 * hinge losses (eq. 3), orthogonal regularisation of G (β = ``gan.ortho_reg``), EMA of G after each
-  G update.
+  G update;
+* optionally (``gan.envelope_loss`` > 0, our addition — not in the paper) a paired L1 loss between
+  the loudness envelopes over time of G's image and the real image of the same window (the window
+  whose S_act/P_act condition G): a direct signal for *when* the sound must be loud. Logged as
+  ``g_envelope`` in every case; likewise ``gan.spectrum_loss`` / ``g_spectrum`` on the average
+  spectrum (ch0 averaged over time: the timbre of the class).
 
 The optimizers' ``iterations`` count their own updates: D's is the ``optimizer_updates`` of the
 history, and a ``train_step`` advances it by ``d_steps``.
@@ -30,7 +35,8 @@ import tensorflow as tf
 from foleygan_tf.models import Discriminator, Generator, ModelEMA, orthogonal_regularization
 
 
-METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "ortho_reg")
+METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "ortho_reg",
+                "g_envelope", "g_spectrum")
 
 
 def hinge_d_loss(real_logits, fake_logits):
@@ -43,6 +49,30 @@ def hinge_d_loss(real_logits, fake_logits):
 def hinge_g_loss(fake_logits):
     """L_G = −E[D(G(z, y), y)] (eq. 3)."""
     return -tf.reduce_mean(fake_logits)
+
+
+def time_envelope(image):
+    """Loudness envelope of spectrogram images ``[B, R(time), R(freq), 3]`` → ``[B, R]``: ch0 (the
+    log magnitude in every encoding, −1 = the codec's floor) averaged over frequency."""
+    return tf.reduce_mean(tf.cast(image[..., 0], tf.float32), axis=-1)
+
+
+def envelope_l1(fake, real):
+    """``mean |envelope(fake) − envelope(real)|`` (:func:`time_envelope`) — the paired loudness
+    envelope loss of ``gan.envelope_loss`` (our addition, docs/training.md)."""
+    return tf.reduce_mean(tf.abs(time_envelope(fake) - time_envelope(real)))
+
+
+def frequency_profile(image):
+    """Average spectrum of spectrogram images ``[B, R(time), R(freq), 3]`` → ``[B, R]``: ch0
+    averaged over time."""
+    return tf.reduce_mean(tf.cast(image[..., 0], tf.float32), axis=1)
+
+
+def spectrum_l1(fake, real):
+    """``mean |profile(fake) − profile(real)|`` (:func:`frequency_profile`) — the paired
+    average-spectrum loss of ``gan.spectrum_loss`` (our addition, docs/training.md)."""
+    return tf.reduce_mean(tf.abs(frequency_profile(fake) - frequency_profile(real)))
 
 
 def accumulate_gradients(loss_fn, variables, group, k: int):
@@ -87,6 +117,8 @@ class FoleyGAN(keras.Model):
         self.z_dim = int(config.gan.z_dim)
         self.uses_guidance = config.gan.guidance != "none"
         self.d_sees_action = bool(config.gan.d_sees_action)
+        self.envelope_weight = float(getattr(config.gan, "envelope_loss", 0.0))
+        self.spectrum_weight = float(getattr(config.gan, "spectrum_loss", 0.0))
         self.seed_generator = tf.random.Generator.from_seed(config.seed)
         self.phase = "adversarial"
         self.g_updates = tf.Variable(0, dtype=tf.int64, trainable=False, name="g_updates",
@@ -252,16 +284,25 @@ class FoleyGAN(keras.Model):
             fake = self.generator(self._g_inputs(batch, self._z(batch)), training=True)
             adversarial = hinge_g_loss(self.discriminator(self._d_inputs(fake, batch), training=True))
             ortho = orthogonal_regularization(self.generator, self.config.gan.ortho_reg)
-            return adversarial + ortho, (adversarial, ortho)
+            # paired loudness-envelope loss (gan.envelope_loss; 0 = the paper's hinge loss only):
+            # the real spectrogram of the same window tells G *when* the sound is loud
+            envelope = envelope_l1(fake, batch["image"])
+            spectrum = spectrum_l1(fake, batch["image"])
+            loss = adversarial + ortho
+            if self.envelope_weight > 0:
+                loss = loss + self.envelope_weight * envelope
+            if self.spectrum_weight > 0:
+                loss = loss + self.spectrum_weight * spectrum
+            return loss, (adversarial, ortho, envelope, spectrum)
 
-        g_loss_fn.num_parts = 2
+        g_loss_fn.num_parts = 4
 
         for d in range(self.d_steps):  # unrolled: d_steps is small (BigGAN: 2)
             d_grads, (d_loss, d_real, d_fake) = accumulate_gradients(d_loss_fn, d_vars, groups_at(groups, d), k)
             d_grads = [g / replicas for g in d_grads]
             self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
 
-        g_grads, (_, g_adv, ortho) = accumulate_gradients(g_loss_fn, g_vars, groups_at(groups, self.d_steps - 1), k)
+        g_grads, (_, g_adv, ortho, envelope, spectrum) = accumulate_gradients(g_loss_fn, g_vars, groups_at(groups, self.d_steps - 1), k)
         g_grads = [g / replicas for g in g_grads]
         self.g_optimizer.apply_gradients(zip(g_grads, g_vars))
         self.g_updates.assign_add(1)
@@ -269,7 +310,8 @@ class FoleyGAN(keras.Model):
 
         values = {"d_loss": d_loss, "g_loss": g_adv, "d_real": d_real, "d_fake": d_fake,
                   "d_grad_norm": tf.linalg.global_norm(d_grads), "g_grad_norm": tf.linalg.global_norm(g_grads),
-                  "ortho_reg": ortho}
+                  "ortho_reg": ortho, "g_envelope": envelope,
+                  "g_spectrum": spectrum}
         for name, value in values.items():
             self.trackers[name].update_state(value)
             self.last_values[name].assign(value)

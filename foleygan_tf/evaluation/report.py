@@ -1,0 +1,698 @@
+"""``foleygan evaluate``: the paper's Tables I–III and Fig. 6 for one or more generators.
+
+:func:`evaluate_models` takes a prepared test split (shards), a trained retrieval classifier
+(:mod:`foleygan_tf.evaluation.classifier`) and generators — ``foleygan train gan`` run directories
+(their EMA generator, wrapped in the same decode + post-filter graph as the export:
+``GeneratorServingModule``) or exported models (``DIR/generator`` [+ ``DIR/trn``] as written by
+``foleygan export``, or a generator SavedModel directory itself) — and
+
+1. reads every test window (``limit``: the first N, in shard order): waveform, label, frames, fps,
+   sidecar event times;
+2. computes P_act per window once with the **guidance source** (``trn``): a ``foleygan train trn``
+   run directory (P_act of the window's *true* class — what the GAN saw in training) or a TRN
+   SavedModel (P_act of the MTRN's *predicted* class — what ``foleygan generate`` does); default:
+   the ``trn/`` next to the first exported generator. S_act and the R-step action curve are made
+   from P_act for each model's own audio config (``action_spectrogram``), so models with different
+   encodings get the same timing;
+3. generates one clip per test window and model: class = the window's label (one-hot), z =
+   ``sample_z(N, z_dim, truncation, seed)`` (the same z for every model with the same z_dim),
+   guidance per **variant**: ``normal`` (the window's own), ``off`` (P_act ≡ 0 → the S_act of a
+   still video and a zero curve), ``shuffled`` (another window's P_act: a derangement within the
+   class where the class has ≥ 2 windows; issue 7's control). Variants other than ``normal`` are
+   only run for models that use guidance;
+4. scores every row (real test clips, then each model × variant) — see docs/evaluation.md:
+   IS (whole set, and the mean ± std over ``eval.is_splits`` splits) of the classifier's
+   probabilities; FID of the classifier's features against the real **train** clips; NDB
+   (K = ``eval.ndb_k`` k-means cells of the train clips' pooled log-spectrograms, α =
+   ``eval.ndb_alpha``) and its per-class breakdown; retrieval accuracy (overall and averaged over
+   classes); synchronisation: onsets of the audio vs the sidecar event times (or, for windows
+   whose clip had no sidecar, the onsets of the real audio), P/R/F1 at ±100 ms, AP, onset-count
+   accuracy, mean |offset|, and the AV offset maximising the cross-correlation of the audio's
+   onset envelope with P_act;
+5. writes ``report.json``, ``report.md`` (atomically), ``rainbowgrams.png`` and
+   ``spectrograms.png`` (one test window per class: real, then each model) into ``out_dir``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import time
+
+import numpy as np
+
+__all__ = ["evaluate_models", "format_report_md", "VARIANTS", "REAL_ROW"]
+
+REAL_ROW = "Real data"
+VARIANTS = ("normal", "off", "shuffled")
+VARIANT_LABELS = {"normal": "", "off": "guidance off", "shuffled": "shuffled guidance"}
+REPORT_JSON, REPORT_MD = "report.json", "report.md"
+RAINBOW_PNG, SPECTRO_PNG = "rainbowgrams.png", "spectrograms.png"
+FORMAT = "foleygan_tf.evaluation_report"
+
+
+# ---- inputs ---------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class TestWindows:
+    """The scored windows: ``waves`` [N, clip_samples], ``labels`` [N], ``events`` (N arrays of
+    valid event times, s), ``has_events`` [N] bool, ``fps`` [N], ``p_act`` (N arrays, one value per
+    frame pair; empty without a guidance source), ``clip_ids``."""
+
+    waves: np.ndarray
+    labels: np.ndarray
+    events: list
+    has_events: np.ndarray
+    fps: np.ndarray
+    p_act: list
+    clip_ids: list
+
+
+class _Generator:
+    """One model: ``config`` (read at once) and ``serve(z, onehot, s_act, curve) → waves
+    [B, clip_samples]`` (the generator is loaded on the first call)."""
+
+    def __init__(self, name: str, path: str):
+        from foleygan_tf.config import Config
+        from foleygan_tf.inference.generator_export import GENERATOR_METADATA_NAME
+
+        self.name, self.path = name, os.fspath(path)
+        self.trn_dir, self._fn = None, None
+        if not os.path.isdir(self.path):
+            raise FileNotFoundError(f"{self.path}: model {name!r} is not a directory")
+        gen_dir = self.path
+        if os.path.isfile(os.path.join(self.path, "generator", "saved_model.pb")):
+            gen_dir = os.path.join(self.path, "generator")
+            if os.path.isfile(os.path.join(self.path, "trn", "saved_model.pb")):
+                self.trn_dir = os.path.join(self.path, "trn")
+        self.gen_dir = gen_dir
+        if os.path.isfile(os.path.join(gen_dir, "saved_model.pb")):
+            self.kind = "saved_model"
+            meta_path = os.path.join(gen_dir, "assets", GENERATOR_METADATA_NAME)
+            if not os.path.isfile(meta_path):
+                raise ValueError(f"{gen_dir}: not a `foleygan export generator` SavedModel (no {meta_path})")
+            with open(meta_path) as f:
+                meta = json.load(f)
+            if meta.get("block") != "generator":
+                raise ValueError(f"{gen_dir}: not a generator SavedModel (block {meta.get('block')!r})")
+            self.config = Config.from_dict(meta["config"])
+        elif os.path.isfile(os.path.join(self.path, "config.json")):
+            self.kind = "run"
+            self.config = Config.load(os.path.join(self.path, "config.json"))
+        else:
+            raise ValueError(f"{self.path}: model {name!r} is neither a GAN run directory (config.json + "
+                             "checkpoints/) nor an exported generator (saved_model.pb or generator/)")
+        self.guidance = self.config.gan.guidance
+
+    def _load(self):
+        import tensorflow as tf
+
+        if self.kind == "saved_model":
+            self._loaded = tf.saved_model.load(self.gen_dir)
+            self._fn = self._loaded.signatures["serving_default"]
+        else:
+            from foleygan_tf.inference.generator_export import GeneratorServingModule, load_generator_from_run
+
+            generator, self.config, self.checkpoint = load_generator_from_run(self.path)
+            self._module = GeneratorServingModule(generator, self.config)
+            self._fn = self._module.serve
+
+    def serve(self, z, onehot, s_act, curve) -> np.ndarray:
+        import tensorflow as tf
+
+        if self._fn is None:
+            self._load()
+        out = self._fn(z=tf.constant(z, tf.float32), class_probs=tf.constant(onehot, tf.float32),
+                       action_spectrogram=tf.constant(s_act, tf.float32),
+                       action_curve=tf.constant(curve, tf.float32))
+        return out["waveform"].numpy()
+
+
+class _CustomGenerator:
+    """A generator-like object given instead of a path: it needs ``config`` (a Config) and
+    ``serve(z [B, z_dim], onehot [B, C], s_act [B, R, R, 3], curve [B, R]) → waves [B, N]``; it
+    is called on consecutive batches of the test windows, in order (baselines, tests)."""
+
+    def __init__(self, name, obj):
+        if not (hasattr(obj, "serve") and hasattr(obj, "config")):
+            raise ValueError(f"model {name!r}: give a path or an object with .config and .serve(z, onehot, s_act, curve)")
+        self.name, self.obj, self.config = name, obj, obj.config
+        self.path = getattr(obj, "path", f"<{type(obj).__name__}>")
+        self.kind, self.trn_dir = "object", None
+        self.guidance = self.config.gan.guidance
+
+    def serve(self, z, onehot, s_act, curve) -> np.ndarray:
+        return np.asarray(self.obj.serve(z, onehot, s_act, curve), np.float32)
+
+
+class _KerasTRN:
+    """Guidance from a ``foleygan train trn`` run: P_act of the true class (as in GAN training)."""
+
+    follows = "true class (TRN run directory, as in GAN training)"
+
+    def __init__(self, path):
+        import tensorflow as tf
+
+        from foleygan_tf.training.trn import load_trn
+
+        self.path = path
+        self.model = load_trn(path, deterministic=True)
+
+        @tf.function(reduce_retracing=True)
+        def predict(frames, num_frames, label):
+            out = self.model.predict_actions({"frames": frames, "num_frames": num_frames}, class_index=label)
+            return out["p_act"], out["num_pairs"]
+
+        self._predict = predict
+
+    def p_act(self, batch) -> list:
+        p, n = self._predict(batch["frames"], batch["num_frames"], batch["label"])
+        p, n = p.numpy(), n.numpy()
+        return [p[i, : int(n[i])].astype(np.float32) for i in range(len(n))]
+
+
+class _SavedModelTRN:
+    """Guidance from a TRN SavedModel: P_act of the MTRN's predicted class (as at inference)."""
+
+    follows = "predicted class (TRN SavedModel, as `foleygan generate`)"
+
+    def __init__(self, path):
+        import tensorflow as tf
+
+        self.path = path
+        self._fn = tf.saved_model.load(path).signatures["serving_default"]
+
+    def p_act(self, batch) -> list:
+        import tensorflow as tf
+
+        out = []
+        frames, n, fps = batch["frames"].numpy(), batch["num_frames"].numpy(), batch["fps"].numpy()
+        for i in range(len(n)):   # one call per window: clips may differ in length
+            got = self._fn(frames=tf.constant(frames[i:i + 1, : int(n[i])]), fps=tf.constant(fps[i:i + 1]))
+            out.append(got["p_act"].numpy()[0].astype(np.float32))
+        return out
+
+
+def _open_guidance(path):
+    if path is None:
+        return None
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"{path}: --trn is not a directory")
+    if os.path.isfile(os.path.join(path, "saved_model.pb")):
+        return _SavedModelTRN(path)
+    if os.path.isfile(os.path.join(path, "trn", "saved_model.pb")):
+        return _SavedModelTRN(os.path.join(path, "trn"))
+    if os.path.isfile(os.path.join(path, "config.json")):
+        return _KerasTRN(path)
+    raise ValueError(f"{path}: --trn is neither a TRN run directory nor a TRN SavedModel")
+
+
+def load_test_windows(shards_dir, config, guidance=None, limit=None, batch_size: int = 16) -> TestWindows:
+    """Read ``shards_dir``'s test split (first ``limit`` windows) and P_act per window."""
+    import tensorflow as tf
+
+    from foleygan_tf.data.pipeline import example_dataset
+
+    keys = ("frames", "num_frames", "label", "fps", "events", "num_events", "has_events", "clip_id", "wave")
+    ds = example_dataset(shards_dir, "test", config, training=False)
+    if limit is not None:
+        ds = ds.take(int(limit))
+    ds = ds.map(lambda e: {k: e[k] for k in keys}).padded_batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    waves, labels, events, has, fps, p_act, ids = [], [], [], [], [], [], []
+    for b in ds:
+        n = int(b["label"].shape[0])
+        waves.append(b["wave"].numpy())
+        labels += b["label"].numpy().tolist()
+        ev, ne = b["events"].numpy(), b["num_events"].numpy()
+        events += [ev[i, : int(ne[i])].astype(np.float64) for i in range(n)]
+        has += [bool(x) for x in b["has_events"].numpy()]
+        fps += b["fps"].numpy().tolist()
+        ids += [x.decode() for x in b["clip_id"].numpy()]
+        p_act += guidance.p_act(b) if guidance is not None else [np.zeros(0, np.float32)] * n
+    if not labels:
+        raise ValueError(f"{shards_dir}: the test split has no examples")
+    return TestWindows(np.concatenate(waves).astype(np.float32), np.asarray(labels, np.int64), events,
+                       np.asarray(has), np.asarray(fps, np.float32), p_act, ids)
+
+
+# ---- per-row computations -------------------------------------------------------------------
+
+def ndb_vectors(waves, audio_cfg, grid: int, batch_size: int = 64) -> np.ndarray:
+    """Waves ``[N, clip_samples]`` → ``[N, g·g]``: the log-magnitude STFT (codec ``stft`` channel 0,
+    ``[R, R]`` in [-1, 1]) area-averaged to ``g × g`` (g = min(grid, R)) — the NDB space."""
+    import tensorflow as tf
+
+    from foleygan_tf.audio import SpectrogramCodec
+
+    codec = SpectrogramCodec(audio_cfg, encoding="stft")
+    g = min(int(grid), int(audio_cfg.image_size))
+    out = []
+    for b in range(0, len(waves), batch_size):
+        logmag = codec.encode(tf.constant(waves[b:b + batch_size], tf.float32))[..., :1]
+        out.append(tf.reshape(tf.image.resize(logmag, [g, g], method="area"), [-1, g * g]).numpy())
+    return np.concatenate(out) if out else np.zeros((0, g * g), np.float32)
+
+
+def _derangement(labels, rng) -> np.ndarray:
+    """A permutation without fixed points; within each class where the class has ≥ 2 windows."""
+    labels = np.asarray(labels)
+    n = len(labels)
+    perm = np.arange(n)
+    singles = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        if len(idx) < 2:
+            singles += idx.tolist()
+            continue
+        idx = rng.permutation(idx)
+        perm[idx] = np.roll(idx, -1)
+    if len(singles) >= 2:
+        singles = rng.permutation(singles)
+        perm[singles] = np.roll(singles, -1)
+    elif len(singles) == 1 and n > 1:
+        a = singles[0]
+        b = int(rng.choice([i for i in range(n) if i != a]))
+        perm[a], perm[b] = perm[b], a
+    return perm
+
+
+def _guidance_batch(p_list, fps, audio_cfg, codec):
+    """S_act ``[B, R, R, 3]`` and curve ``[B, R]`` for a batch of P_act arrays (zeros if empty)."""
+    from foleygan_tf.models.action_spectrogram import action_spectrogram
+
+    lengths = np.array([max(1, len(p)) for p in p_list], np.int32)
+    p = np.zeros((len(p_list), int(lengths.max())), np.float32)
+    for i, x in enumerate(p_list):
+        p[i, : len(x)] = x
+    s, steps = action_spectrogram(p, np.asarray(fps, np.float32), audio_cfg, lengths=lengths, codec=codec,
+                                  with_steps=True)
+    return np.asarray(s, np.float32), np.asarray(steps, np.float32)
+
+
+def clip_sync(wave, reference, p_act, fps, sample_rate, window) -> dict:
+    """Sync scores of one clip: :func:`onset_scores` of the wave's onsets (ranked by envelope
+    strength for AP) vs ``reference`` times, plus ``av_offset_s`` (cross-correlation of the onset
+    envelope with P_act placed at the pair times ``(t + 0.5) / fps``, linearly interpolated to
+    the envelope frames, 0 outside; ``None`` when P_act or the envelope is flat),
+    ``av_correlation`` (Pearson r of the two at lag 0) and the matched offsets (ms)."""
+    import librosa
+
+    from foleygan_tf.evaluation.audio_checks import SILENCE_RMS, rms
+    from foleygan_tf.evaluation.sync import (ONSET_DELTA, ONSET_HOP_S, av_offset, match_onsets, onset_envelope,
+                                             onset_scores)
+
+    wave = np.asarray(wave, np.float32)
+    env, rate = onset_envelope(wave, sample_rate)
+    if rms(wave) >= SILENCE_RMS and env.max() > 0:
+        hop = max(1, int(round(sample_rate * ONSET_HOP_S)))
+        frames = librosa.onset.onset_detect(onset_envelope=env, sr=sample_rate, hop_length=hop,
+                                            delta=ONSET_DELTA, backtrack=False, units="frames")
+    else:
+        frames = np.zeros(0, int)
+    est = frames / rate
+    scores = onset_scores(reference, est, window, estimated_strength=env[frames] if len(frames) else None)
+    scores["offsets_ms"] = [abs(r - e) * 1000.0 for r, e in match_onsets(reference, est, window)]
+    scores["av_offset_s"] = scores["av_correlation"] = None
+    p = np.asarray(p_act, np.float64)
+    if len(p) >= 2 and np.ptp(p) > 1e-6 and np.ptp(env) > 0:
+        t_env = np.arange(len(env)) / rate
+        curve = np.interp(t_env, (np.arange(len(p)) + 0.5) / float(fps), p, left=0.0, right=0.0)
+        if np.ptp(curve) > 1e-6:
+            scores["av_offset_s"] = av_offset(env, curve, rate)
+            scores["av_correlation"] = float(np.corrcoef(env, curve)[0, 1])
+    return scores
+
+
+def summarize_sync(per_clip: list, kinds: list) -> dict:
+    """Row sync numbers: means over the clips with ≥ 1 reference onset of ``precision``,
+    ``recall``, ``f1``, ``onset_accuracy``, ``average_precision``; ``mean_abs_offset_ms`` over all
+    matched pairs; ``av_offset_ms`` (median, signed: + = audio late) and ``av_abs_offset_ms``
+    (mean |·|) and ``av_correlation`` (mean Pearson r at lag 0) over the clips with a defined AV
+    offset; ``reference``: scored clips per reference kind."""
+    scored = [c for c in per_clip if c["num_reference"] > 0]
+    out = {"clips_scored": len(scored),
+           "reference": {k: int(sum(1 for c, kk in zip(per_clip, kinds) if kk == k and c["num_reference"] > 0))
+                         for k in ("events", "real_onsets")}}
+    for key in ("precision", "recall", "f1", "onset_accuracy", "average_precision"):
+        out[key] = float(np.mean([c[key] for c in scored])) if scored else None
+    offsets = [o for c in scored for o in c["offsets_ms"]]
+    out["mean_abs_offset_ms"] = float(np.mean(offsets)) if offsets else None
+    out["matched_onsets"] = len(offsets)
+    av = [c["av_offset_s"] for c in per_clip if c["av_offset_s"] is not None]
+    out["av_clips"] = len(av)
+    out["av_offset_ms"] = float(np.median(av) * 1000.0) if av else None
+    out["av_abs_offset_ms"] = float(np.mean(np.abs(av)) * 1000.0) if av else None
+    corr = [c["av_correlation"] for c in per_clip if c["av_correlation"] is not None]
+    out["av_correlation"] = float(np.mean(corr)) if corr else None
+    return out
+
+
+def _quality(probs, feats, cells, labels, train_feats, bins_train_cells, train_labels, cfg, class_names) -> dict:
+    from foleygan_tf.evaluation.metrics import frechet_distance, inception_score, ndb_from_cells, retrieval_accuracy
+
+    n = len(probs)
+    whole = inception_score(probs)[0]
+    splits = min(int(cfg.eval.is_splits), n)
+    mean, std = inception_score(probs, splits=splits)
+    k, alpha = int(cfg.eval.ndb_k), float(cfg.eval.ndb_alpha)
+    nd = ndb_from_cells(bins_train_cells, cells, k, alpha)
+    per_class = {}
+    for c, name in enumerate(class_names):
+        tr, ge = bins_train_cells[train_labels == c], cells[labels == c]
+        if len(tr) and len(ge):
+            r = ndb_from_cells(tr, ge, k, alpha)
+            per_class[name] = {"ndb": r["ndb"], "ndb_over_k": r["ndb_over_k"], "train": len(tr), "generated": len(ge)}
+    acc = retrieval_accuracy(probs, labels, len(class_names))
+    return {
+        "is": {"whole": whole, "split_mean": mean, "split_std": std, "splits": splits},
+        "fid": frechet_distance(feats, train_feats) if n >= 2 else None,
+        "ndb": {k_: nd[k_] for k_ in ("ndb", "ndb_over_k", "k", "alpha", "js_divergence",
+                                      "train_proportions", "generated_proportions", "different")},
+        "ndb_per_class": per_class,
+        "accuracy": {"accuracy": acc["accuracy"], "average_accuracy": acc["average_accuracy"],
+                     "per_class": {class_names[c]: v for c, v in acc["per_class"].items()}},
+    }
+
+
+# ---- the driver -----------------------------------------------------------------------------
+
+def _check_geometry(what, cfg, ref, ref_name):
+    a, b = cfg.audio, ref.audio
+    problems = [f"{f} {getattr(a, f)} ≠ {getattr(b, f)}" for f in ("sample_rate", "clip_seconds", "image_size")
+                if getattr(a, f) != getattr(b, f)]
+    if list(cfg.class_names) != list(ref.class_names):
+        problems.append("different class names")
+    if problems:
+        raise ValueError(f"{what} does not match {ref_name}: {'; '.join(problems)}")
+
+
+def evaluate_models(shards_dir, classifier, models, out_dir=None, *, trn=None, config=None,
+                    variants=("normal",), limit: int | None = None, seed: int = 0, batch_size: int = 16,
+                    truncation: float | None = None, plots: bool = True, progress: bool = True) -> dict:
+    """Score the real test clips and every model (module docstring) and write the report.
+
+    Args:
+      shards_dir: ``foleygan prepare`` output (test split scored, train split = reference).
+      classifier: a ``foleygan train classifier`` run directory or a loaded ``RetrievalClassifier``.
+      models: ``{name: path}`` or ``[(name, path), …]`` (GAN run dirs or exported models; a
+        path may also be a generator-like object, see ``_CustomGenerator``).
+      out_dir: where ``report.json``/``report.md``/PNGs go (``None``: nothing written).
+      trn: guidance source (TRN run dir or TRN SavedModel; default: the first export's ``trn/``).
+      config: eval settings (``config.eval``); default the classifier's config. Its audio geometry
+        and classes must match the classifier's.
+      variants: subset of :data:`VARIANTS`.
+      limit: score only the first ``limit`` test windows.
+      seed: z seed; also seeds the shuffled-guidance derangement and k-means.
+      truncation: z truncation (default each model's ``gan.truncation``).
+
+    Returns the ``report.json`` dict.
+    """
+    import tensorflow as tf
+    from tqdm.auto import tqdm
+
+    from foleygan_tf.audio import SpectrogramCodec
+    from foleygan_tf.data.pipeline import example_dataset, read_manifest
+    from foleygan_tf.evaluation.classifier import load_classifier, resolve_backbone
+    from foleygan_tf.evaluation.metrics import NDBBins
+    from foleygan_tf.evaluation.sync import ONSET_WINDOW_S
+    from foleygan_tf.models.sampling import sample_z
+
+    t0 = time.perf_counter()
+    unknown = set(variants) - set(VARIANTS)
+    if unknown or not variants:
+        raise ValueError(f"variants must be a non-empty subset of {VARIANTS}, got {list(variants)}")
+    if not os.path.isdir(shards_dir):
+        raise FileNotFoundError(f"{shards_dir}: no such shards directory (run `foleygan prepare`)")
+    clf_path = classifier if isinstance(classifier, (str, os.PathLike)) else None
+    if clf_path is not None:
+        from foleygan_tf.config import Config
+
+        if not os.path.isfile(os.path.join(clf_path, "config.json")):
+            raise FileNotFoundError(f"{os.path.join(clf_path, 'config.json')}: not found — is {clf_path} a "
+                                    "`foleygan train classifier` run directory?")
+        clf_config = Config.load(os.path.join(clf_path, "config.json"))
+    else:
+        clf_config = classifier.config
+    cfg = config or clf_config
+    _check_geometry("the preset/config", cfg, clf_config, f"the classifier {clf_path or ''}".strip())
+    manifest = read_manifest(shards_dir)
+    if manifest["sample_rate"] != clf_config.audio.sample_rate or \
+            manifest["clip_samples"] != clf_config.audio.clip_samples or \
+            list(manifest["class_names"]) != list(clf_config.class_names):
+        raise ValueError(f"{shards_dir}: shards prepared with preset {manifest.get('preset')!r} do not match the "
+                         f"classifier ({clf_config.name!r}: {clf_config.audio.sample_rate} Hz, "
+                         f"{clf_config.audio.clip_samples} samples)")
+    k = int(cfg.eval.ndb_k)
+    n_train = int(manifest["splits"]["train"]["examples"])
+    if n_train < k:
+        raise ValueError(f"{shards_dir}: NDB with K={k} needs ≥ {k} train windows, the split has "
+                         f"{n_train} — lower it with --set eval.ndb_k=N")
+    items = list(models.items()) if isinstance(models, dict) else [tuple(m) for m in models]
+    names = [n for n, _ in items]
+    if len(set(names)) != len(names) or REAL_ROW in names:
+        raise ValueError(f"model names must be unique and not {REAL_ROW!r}: {names}")
+    gens = [_Generator(n, p) if isinstance(p, (str, os.PathLike)) else _CustomGenerator(n, p) for n, p in items]
+    for g in gens:
+        _check_geometry(f"model {g.name!r} ({g.path})", g.config, clf_config, "the classifier")
+    trn_path = trn or next((g.trn_dir for g in gens if g.trn_dir), None)
+    guided = [g.name for g in gens if g.guidance != "none"]
+    if trn_path is None and guided:
+        raise ValueError(f"model(s) {guided} use visual guidance: give --trn (a TRN run directory or TRN SavedModel)")
+    guidance = _open_guidance(trn_path)
+    clf = classifier if clf_path is None else load_classifier(clf_path)
+
+    sr = int(clf.config.audio.sample_rate)
+    class_names = list(clf.config.class_names)
+    window = ONSET_WINDOW_S
+    test = load_test_windows(shards_dir, clf.config, guidance, limit, batch_size)
+    n = len(test.labels)
+    if "shuffled" in variants and n < 2 and guided:
+        raise ValueError("the shuffled-guidance variant needs ≥ 2 test windows")
+
+    # reference: the real train clips
+    train_waves, train_labels = [], []
+    for e in example_dataset(shards_dir, "train", clf.config, training=False).batch(64):
+        train_waves.append(e["wave"].numpy())
+        train_labels.append(e["label"].numpy())
+    train_waves, train_labels = np.concatenate(train_waves), np.concatenate(train_labels).astype(np.int64)
+    train_feats = clf.predict_waves(train_waves)["features"]
+    bins = NDBBins(ndb_vectors(train_waves, clf.config.audio, cfg.eval.ndb_grid), k, seed)
+    del train_waves
+
+    def score(waves, p_acts, fpss, real: bool):
+        out = clf.predict_waves(waves)
+        cells = bins.cells(ndb_vectors(waves, clf.config.audio, cfg.eval.ndb_grid))
+        row = _quality(out["probs"], out["features"], cells, test.labels, train_feats, bins.train_cells,
+                       train_labels, cfg, class_names)
+        per_clip, kinds = [], []
+        for i in range(n):
+            if test.has_events[i]:
+                ref, kind = test.events[i], "events"
+            elif real:
+                ref, kind = np.zeros(0), "real_onsets"   # the real audio is its own reference: not scored
+            else:
+                ref, kind = real_onsets[i], "real_onsets"
+            per_clip.append(clip_sync(waves[i], ref, p_acts[i], fpss[i], sr, window))
+            kinds.append(kind)
+        row["sync"] = summarize_sync(per_clip, kinds)
+        return row
+
+    from foleygan_tf.evaluation.sync import detect_onsets
+
+    real_onsets = [None if test.has_events[i] else detect_onsets(w, sr) for i, w in enumerate(test.waves)]
+    rows = [{"name": REAL_ROW, "kind": "real", "variant": None, **score(test.waves, test.p_act, test.fps, True)}]
+    examples = {}   # row name → waves of the plotted windows
+    plot_idx = [int(np.flatnonzero(test.labels == c)[0]) for c in range(len(class_names)) if np.any(test.labels == c)]
+    examples[REAL_ROW] = [test.waves[i] for i in plot_idx]
+
+    rng = np.random.default_rng(seed)
+    perm = _derangement(test.labels, rng) if n > 1 else np.arange(n)
+    zero_p = [np.zeros(max(1, len(p)), np.float32) for p in test.p_act]
+    onehot = np.eye(len(class_names), dtype=np.float32)[test.labels]
+    for g in gens:
+        z = sample_z(n, g.config.gan.z_dim, g.config.gan.truncation if truncation is None else truncation,
+                     seed=seed).astype(np.float32)
+        codec = SpectrogramCodec(g.config.audio)
+        for variant in variants:
+            if variant != "normal" and g.guidance == "none":
+                continue
+            if variant == "normal":
+                p_use, fps_use = test.p_act, test.fps
+            elif variant == "off":
+                p_use, fps_use = zero_p, test.fps
+            else:
+                p_use, fps_use = [test.p_act[j] for j in perm], test.fps[perm]
+            name = g.name if variant == "normal" else f"{g.name} ({VARIANT_LABELS[variant]})"
+            waves = []
+            bar = tqdm(range(0, n, batch_size), desc=f"generating {name}", unit="batch", disable=not progress,
+                       leave=False)
+            for b in bar:
+                sl = slice(b, b + batch_size)
+                s_act, curve = _guidance_batch(p_use[sl], fps_use[sl], g.config.audio, codec)
+                waves.append(g.serve(z[sl], onehot[sl], s_act, curve))
+            waves = np.concatenate(waves)
+            if not np.all(np.isfinite(waves)):
+                raise ValueError(f"model {g.name!r} generated non-finite audio")
+            # sync is always measured against the window's *own* P_act (the video the audio is for)
+            row = {"name": name, "kind": "model", "model": g.name,
+                   "path": os.path.abspath(g.path) if g.kind != "object" else g.path,
+                   "source": g.kind, "variant": variant, "guidance": g.guidance,
+                   "encoding": g.config.audio.encoding, **score(waves, test.p_act, test.fps, False)}
+            rows.append(row)
+            examples[name] = [waves[i] for i in plot_idx]
+
+    report = {
+        "format": FORMAT, "format_version": 1,
+        "settings": {
+            "shards_dir": os.path.abspath(shards_dir), "preset": manifest.get("preset"),
+            "test_windows": int(n), "train_windows": int(len(train_labels)), "limit": limit,
+            "classifier": {"path": os.path.abspath(clf_path) if clf_path else None,
+                           "backbone": resolve_backbone(clf.config),
+                           "encoding": clf.config.eval.classifier_encoding,
+                           "feature_dim": int(train_feats.shape[1])},
+            "guidance_source": None if guidance is None else {"path": os.path.abspath(guidance.path),
+                                                              "p_act_follows": guidance.follows},
+            "seed": int(seed), "truncation": truncation, "variants": list(variants),
+            "ndb": {"k": k, "alpha": float(cfg.eval.ndb_alpha), "grid": min(int(cfg.eval.ndb_grid),
+                                                                          int(clf.config.audio.image_size)),
+                    "space": "log-magnitude STFT (codec stft ch0), area-pooled", "kmeans_seed": int(seed)},
+            "is_splits": int(cfg.eval.is_splits), "onset_window_s": window,
+            "sample_rate": sr, "class_names": class_names,
+            "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+                        "cpus": os.cpu_count(), "tensorflow": tf.__version__},
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        },
+        "rows": rows,
+        "figures": {},
+    }
+    if out_dir is not None:
+        os.makedirs(out_dir, exist_ok=True)
+        if plots:
+            from foleygan_tf.evaluation.rainbowgram import plot_rainbowgrams, plot_spectrogram_grid
+
+            cols = list(examples)
+            grid = [[examples[c][j] for c in cols] for j in range(len(plot_idx))]
+            row_names = [class_names[int(test.labels[i])] for i in plot_idx]
+            a = clf.config.audio
+            plot_rainbowgrams(os.path.join(out_dir, RAINBOW_PNG), grid, row_names, cols, sr, a.frame_length,
+                              a.frame_step)
+            plot_spectrogram_grid(os.path.join(out_dir, SPECTRO_PNG), grid, row_names, cols, sr, a.frame_length,
+                                  a.frame_step)
+            report["figures"] = {"rainbowgrams": RAINBOW_PNG, "spectrograms": SPECTRO_PNG}
+        report["settings"]["seconds"] = round(time.perf_counter() - t0, 1)
+        write_report(report, out_dir)
+    else:
+        report["settings"]["seconds"] = round(time.perf_counter() - t0, 1)
+    return report
+
+
+# ---- output ---------------------------------------------------------------------------------
+
+def _write_text_atomic(path: str, text: str) -> None:
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def write_report(report: dict, out_dir: str) -> None:
+    """``out_dir/report.json`` and ``out_dir/report.md`` (each atomic)."""
+    _write_text_atomic(os.path.join(out_dir, REPORT_JSON), json.dumps(report, indent=1, default=_json_default))
+    _write_text_atomic(os.path.join(out_dir, REPORT_MD), format_report_md(report))
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON serialisable: {type(o)}")
+
+
+def _f(x, fmt="{:.2f}"):
+    return "—" if x is None or (isinstance(x, float) and not np.isfinite(x)) else fmt.format(x)
+
+
+def format_report_md(report: dict) -> str:
+    """The Markdown report: settings, Table I/II-style quality table, sync table, Table III-style
+    per-class NDB (when ≥ 2 model rows), figures."""
+    s = report["settings"]
+    rows = report["rows"]
+    lines = ["# FoleyGAN evaluation report", ""]
+    clf = s["classifier"]
+    gsrc = s["guidance_source"]
+    lines += [
+        f"- test split: {s['test_windows']} windows of `{s['shards_dir']}` (preset `{s['preset']}`, "
+        f"{s['sample_rate']} Hz); reference (FID, NDB): {s['train_windows']} real **train** windows",
+        f"- retrieval classifier: `{clf['path']}` ({clf['backbone']}, input: log magnitude of the "
+        f"`{clf['encoding']}` encoding, {clf['feature_dim']}-d features for FID)",
+        f"- guidance source: " + (f"`{gsrc['path']}` — P_act follows the {gsrc['p_act_follows']}" if gsrc else "none"),
+        f"- generation: class = the window's label, z seed {s['seed']}, truncation "
+        f"{s['truncation'] if s['truncation'] is not None else 'per model (gan.truncation)'}",
+        f"- IS: whole set (TF-GAN variant) and mean ± std over {s['is_splits']} splits (OpenAI variant); "
+        f"NDB: K = {s['ndb']['k']}, α = {s['ndb']['alpha']}, {s['ndb']['grid']}×{s['ndb']['grid']} pooled "
+        f"log-spectrograms, k-means seed {s['ndb']['kmeans_seed']}; onsets matched within "
+        f"±{s['onset_window_s'] * 1000:.0f} ms",
+        f"- machine: {s['machine']['platform']}, {s['machine']['cpus']} CPUs, TensorFlow "
+        f"{s['machine']['tensorflow']}; {s.get('seconds', 0):.0f} s; {s['created']}",
+        "",
+        "## Quality (Tables I/II layout)",
+        "",
+        "| Samples | IS | IS (splits) | FID | NDB | NDB/K | Average accuracy (%) | Accuracy (%) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        i = r["is"]
+        lines.append(f"| {r['name']} | {_f(i['whole'])} | {_f(i['split_mean'])} ± {_f(i['split_std'])} | "
+                     f"{_f(r['fid'], '{:.1f}')} | {r['ndb']['ndb']} | {_f(r['ndb']['ndb_over_k'])} | "
+                     f"{_f(100 * r['accuracy']['average_accuracy'])} | {_f(100 * r['accuracy']['accuracy'])} |")
+    lines += [
+        "",
+        "## Synchronisation",
+        "",
+        "Onsets of each clip vs the window's sidecar event times (`events`), or vs the onsets of the real "
+        "audio where the clip had no sidecar (`real onsets`); means over the clips with ≥ 1 reference "
+        "onset. AV offset: lag maximising the cross-correlation of the onset envelope with P_act "
+        "(median, + = audio late; mean |offset|); AV r: their Pearson correlation at lag 0 (mean).",
+        "",
+        "| Samples | clips (events / real onsets) | Onset acc. | Precision | Recall | F1 | AP | "
+        "mean abs offset (ms) | AV offset (ms) | mean abs AV offset (ms) | AV r |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        y = r["sync"]
+        lines.append(f"| {r['name']} | {y['reference']['events']} / {y['reference']['real_onsets']} | "
+                     f"{_f(y['onset_accuracy'])} | {_f(y['precision'])} | {_f(y['recall'])} | {_f(y['f1'])} | "
+                     f"{_f(y['average_precision'])} | {_f(y['mean_abs_offset_ms'], '{:.1f}')} | "
+                     f"{_f(y['av_offset_ms'], '{:.0f}')} | {_f(y['av_abs_offset_ms'], '{:.0f}')} | "
+                     f"{_f(y['av_correlation'])} |")
+    models = [r for r in rows if r["kind"] == "model"]
+    if len(models) >= 2:
+        names = s["class_names"]
+        cols = [rows[0]] + models
+        lines += ["", f"## NDB per class (Table III layout; K = {s['ndb']['k']} cells of all train windows, "
+                      "class-wise z-tests)", "",
+                  "| Class | " + " | ".join(f"{c['name']}" + (f" ({c['encoding']})" if c.get("encoding") else "")
+                                          for c in cols) + " |",
+                  "|---|" + "---|" * len(cols)]
+        for name in names:
+            vals = [c["ndb_per_class"].get(name) for c in cols]
+            if all(v is None for v in vals):
+                continue
+            lines.append(f"| {name} | " + " | ".join("—" if v is None else str(v["ndb"]) for v in vals) + " |")
+        avg = [np.mean([v["ndb"] for v in c["ndb_per_class"].values()]) if c["ndb_per_class"] else None
+               for c in cols]
+        lines.append("| Average | " + " | ".join(_f(a) for a in avg) + " |")
+    if report.get("figures"):
+        lines += ["", "## Figures", ""]
+        for key, fn in report["figures"].items():
+            lines.append(f"![{key}]({fn})")
+            lines.append("")
+    lines += ["", "Metric definitions: docs/evaluation.md.", ""]
+    return "\n".join(lines)

@@ -1,0 +1,77 @@
+"""evaluation.guidance_check: the pipeline in normal / guidance-off / shuffled modes vs events."""
+
+import os
+
+import numpy as np
+
+from foleygan_tf.evaluation.guidance_check import MODES, _derangement, format_guidance_check, guidance_check
+
+DEFAULT_MODELS = os.path.join(os.path.dirname(__file__), "..", "saved_models", "default")
+
+
+def test_derangement_keeps_class_and_moves_every_window():
+    groups = ["a", "a", "a", "b", "b", "c", "d"]
+    perm = _derangement(groups, np.random.default_rng(0))
+    assert sorted(perm) == list(range(len(groups)))
+    assert all(perm[i] != i for i in range(len(groups)))
+    assert all(groups[perm[i]] == groups[i] for i in range(5))   # classes with ≥ 2 windows stay
+
+
+def _click_windows(n=4, sr=689, seconds=3.0, fps=8.0, seed=0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        events = np.sort(rng.choice(np.arange(0.3, 2.7, 0.4), 3, replace=False))
+        wave = 0.001 * rng.standard_normal(int(sr * seconds)).astype(np.float32)
+        for e in events:                                       # decaying noise bursts
+            k = int(e * sr)
+            wave[k:k + 60] += rng.standard_normal(60).astype(np.float32) * np.exp(-np.arange(60) / 15.0)
+        frames = np.zeros((int(seconds * fps), 32, 32, 3), np.uint8)
+        for e in events:                                       # a flash at the event frame
+            frames[int(round(e * fps)):, 8:24, 8:24] = 255 - frames[int(round(e * fps)), 8:24, 8:24]
+        out.append({"frames": frames, "fps": fps, "wave": wave, "label": 5, "class_name": "footstep",
+                    "events": events, "has_events": True, "clip_id": f"c{i}", "valid_seconds": seconds})
+    return out
+
+
+def test_guidance_check_on_default_models(tf):
+    windows = _click_windows()
+    res = guidance_check(DEFAULT_MODELS, windows=windows, seed=1, class_source="label", keep_waves=True)
+    assert set(res["modes"]) == set(MODES) and res["windows"] == 4
+    assert res["event_classes"] == ["footstep"]
+    # the metric itself is sound at the tiny rate: the real clicks are found
+    assert res["real"]["overall"]["f1"] >= 0.9
+    assert 0.4 < res["white_noise_flatness"] < 0.7
+    for mode in MODES:
+        o = res["modes"][mode]["overall"]
+        assert 0.0 <= o["f1"] <= 1.0 and o["num_reference"] == 12 and np.isfinite(o["rms"])
+        assert -1.0 <= o["event_correlation"] <= 1.0
+        assert len(res["waves"][mode]) == 4
+    # same z and class in every mode: "off" differs from "normal" only through the guidance
+    assert not np.allclose(res["waves"]["normal"][0], res["waves"]["off"][0])
+    assert "pact_alignment" in res and res["pact_alignment"]["clips"] == 4
+    assert "normal" in format_guidance_check(res)
+
+
+def test_passband_flatness_ignores_the_post_filter_stop_band():
+    from foleygan_tf.evaluation.audio_checks import spectral_flatness
+    from foleygan_tf.evaluation.guidance_check import passband_flatness
+    from foleygan_tf.inference.postfilter import apply_fir, lowpass_taps
+
+    noise = np.random.default_rng(0).standard_normal(2067)
+    filtered = apply_fir(noise, lowpass_taps(512, 0.75))
+    assert spectral_flatness(filtered) < 0.1                     # the stop band dominates
+    assert abs(passband_flatness(filtered, band=0.7) - passband_flatness(noise)) < 0.05
+    assert 0.5 < passband_flatness(noise) < 0.65
+    tone = np.sin(2 * np.pi * 100 / 689 * np.arange(2067))
+    assert passband_flatness(tone, band=0.7) < 0.05
+
+
+def test_event_correlation():
+    from foleygan_tf.evaluation.guidance_check import event_correlation
+
+    w = _click_windows(1)[0]
+    r_true = event_correlation(w["wave"], 689, w["events"])
+    r_moved = event_correlation(w["wave"], 689, w["events"] + 0.2)
+    assert r_true > 0.3 and r_moved < r_true - 0.2
+    assert event_correlation(w["wave"], 689, []) is None

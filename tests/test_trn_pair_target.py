@@ -1,0 +1,78 @@
+"""trn.pair_target = "audio_onsets": self-supervised 2TRN pair targets from the real audio."""
+
+import numpy as np
+import pytest
+
+from foleygan_tf.config import Config, apply_overrides, get_preset
+
+
+def _clicks(times, sr=689, seconds=3.0, seed=0):
+    rng = np.random.default_rng(seed)
+    wave = 1e-3 * rng.standard_normal(int(sr * seconds)).astype(np.float32)
+    for t in times:
+        k = int(t * sr)
+        wave[k:k + 50] += rng.standard_normal(50).astype(np.float32) * np.exp(-np.arange(50) / 12.0)
+    return wave
+
+
+def test_pair_onset_weights_peak_on_the_onset_pairs(tf):
+    from foleygan_tf.data.pipeline import pair_onset_weights
+
+    fps = 8.0
+    # onsets at pair midpoints τ_t = (t + 0.5) / fps for t = 4 and 15
+    w = pair_onset_weights(_clicks([4.5 / fps, 15.5 / fps]), fps, 23, 689).numpy()
+    assert w.shape == (23,) and np.all((w >= 0) & (w <= 1))
+    assert set(np.argsort(-w)[:2]) == {4, 15} and w[4] > 0.5 and w[15] > 0.5
+    others = np.delete(w, [3, 4, 5, 14, 15, 16])
+    assert others.max() < 0.2
+    assert np.all(pair_onset_weights(np.zeros(2067, np.float32), fps, 23, 689).numpy() == 0)
+
+
+def test_soft_pair_target_loss(tf):
+    from foleygan_tf.models.trn import ActionRecognizer
+
+    cfg = apply_overrides(get_preset("tiny"), ["trn.pair_target=audio_onsets", "trn.pair_loss_weight=3"])
+    model = ActionRecognizer.from_config_tree(cfg)
+    assert model.pair_loss_weight == 3.0
+    logits = np.zeros((1, 3, 12), np.float32)
+    logits[0, 0, 5] = 20.0                                       # pair 0: confident class 5
+    out = {"class_logits": tf.constant(logits[:, 0]), "pair_logits": tf.constant(logits)}
+    labels = tf.constant([5])
+    hard = model._loss_and_metrics(labels, out, tf.constant([[1.0, 1.0, 1.0]]))
+    plain = model._loss_and_metrics(labels, out)                 # w ≡ 1 is the clip-class target
+    assert float(hard) == pytest.approx(float(plain), rel=1e-5)
+    # w = 0 → uniform target: uniform logits (pairs 1, 2) reach the minimum log C, pair 0 is penalised
+    soft = model._loss_and_metrics(labels, out, tf.constant([[0.0, 0.0, 0.0]]))
+    assert float(soft) > float(hard)
+
+
+def test_pair_target_dataset_and_train_step(tf, tmp_path):
+    from foleygan_tf.data.pipeline import trn_dataset
+    from foleygan_tf.data.prepare import prepare_dataset
+    from foleygan_tf.data.synth import synthesize_dataset
+    from foleygan_tf.models.trn import ActionRecognizer
+
+    cfg = apply_overrides(get_preset("tiny"), ["trn.pair_target=audio_onsets"])
+    synthesize_dataset(str(tmp_path / "src"), 3, seconds=3.0, fps=24, size=32, seed=3, workers=1,
+                       progress=False, classes=["footstep", "rain"])
+    prepare_dataset(str(tmp_path / "src"), str(tmp_path / "shards"), cfg, shard_size=8, progress=False)
+    ds = trn_dataset(str(tmp_path / "shards"), "train", cfg, training=True, batch_size=2)
+    frames, labels, weights = next(iter(ds))
+    assert weights.shape == (2, cfg.video.frames_per_clip - 1)
+    assert np.all((weights.numpy() >= 0) & (weights.numpy() <= 1))
+    model = ActionRecognizer.from_config_tree(cfg)
+    model.compile(optimizer="adam")
+    logs = model.train_step((frames, labels, weights))
+    assert np.isfinite(float(logs["pair_loss"])) and np.isfinite(float(logs["loss"]))
+
+
+def test_pair_target_config():
+    cfg = get_preset("tiny")
+    assert cfg.trn.pair_target == "clip_class" and cfg.trn.pair_loss_weight == 1.0
+    with pytest.raises(ValueError, match="pair_target"):
+        apply_overrides(get_preset("tiny"), ["trn.pair_target=events"])
+    # a config.json written before the fields existed still loads (defaults)
+    d = cfg.to_dict()
+    del d["trn"]["pair_target"], d["trn"]["pair_loss_weight"], d["gan"]["envelope_loss"], d["gan"]["spectrum_loss"]
+    old = Config.from_dict(d)
+    assert old.trn.pair_target == "clip_class" and old.gan.envelope_loss == 0.0
