@@ -42,6 +42,29 @@ def test_accumulation_equals_one_big_batch(tf):
     assert int(acc.d_optimizer.iterations.numpy()) == 1 and int(acc.g_optimizer.iterations.numpy()) == 1
 
 
+def test_accumulation_equals_one_big_batch_under_xla(tf):
+    """The same equivalence with both train steps compiled by XLA (``jit_compile=True``): the
+    ``tf.while_loop`` accumulation compiles, and still equals one batch of 8."""
+    import keras
+
+    base = ["train.d_steps=1", "gan.ortho_reg=0", "train.lr_d=0.01", "train.lr_g=0.01"]
+    cfg_acc = apply_overrides(get_preset("tiny"), base + ["train.batch_size=2", "train.accumulation_steps=4"])
+    cfg_big = apply_overrides(get_preset("tiny"), base + ["train.batch_size=8", "train.accumulation_steps=1"])
+    keras.utils.set_random_seed(1)
+    acc, big = toy_gan(cfg_acc), toy_gan(cfg_big)
+    start = acc.discriminator.get_weights()[0].copy()
+    big.generator.set_weights(acc.generator.get_weights())
+    big.discriminator.set_weights(acc.discriminator.get_weights())
+    batch = {k: tf.constant(v) for k, v in gan_examples(cfg_acc, n=8).items()}
+    tf.function(acc.train_step, jit_compile=True)(batch)
+    tf.function(big.train_step, jit_compile=True)(batch)
+    for a, b in zip(acc.generator.get_weights() + acc.discriminator.get_weights(),
+                    big.generator.get_weights() + big.discriminator.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    assert np.abs(acc.discriminator.get_weights()[0] - start).max() > 1e-4
+    assert int(acc.d_optimizer.iterations.numpy()) == 1 and int(acc.g_optimizer.iterations.numpy()) == 1
+
+
 def test_optimizer_steps_once_per_k_micro_batches(tf, tmp_path):
     from foleygan_tf.training.fit_gan import fit_gan
 
