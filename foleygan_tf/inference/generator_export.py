@@ -206,8 +206,9 @@ class GeneratorServingModule(tf.Module):
                                             message="action_spectrogram: one per z"),
                   tf.debugging.assert_equal(tf.shape(action_curve)[0], n, message="action_curve: one per z"),
                   tf.debugging.assert_all_finite(z, "z contains NaN or inf")]
-        with tf.control_dependencies(checks):
-            z = tf.identity(z)
+        with tf.control_dependencies(checks):  # every input waits for every check
+            z, class_probs = tf.identity(z), tf.identity(class_probs)
+            action_spectrogram, action_curve = tf.identity(action_spectrogram), tf.identity(action_curve)
         image = self.generator({"z": z, "class": class_probs, "action_spectrogram": action_spectrogram,
                                 "action_curve": action_curve}, training=False)
         image = tf.cast(image, tf.float32)
