@@ -72,14 +72,12 @@ def update_graphs(gan, batch: int) -> dict:
     """Traced graphs of one D update's and one G update's gradient at micro-batch ``batch``."""
     d_vars = gan.discriminator.trainable_variables
     g_vars = gan.generator.trainable_variables
-    z_dim = gan.z_dim
-
-    def z(data):
-        return tf.random.stateless_normal([batch, z_dim], seed=[0, 1])
+    # a fixed-shape z (FoleyGAN._z draws from a stateful generator with a dynamic shape)
+    z = tf.random.stateless_normal([batch, gan.z_dim], seed=[0, 1])
 
     @tf.function(autograph=False)
     def d_update(data):
-        fake = gan.generator(gan._g_inputs(data, z(data)), training=True)
+        fake = gan.generator(gan._g_inputs(data, z), training=True)
         with tf.GradientTape() as tape:
             real_logits = gan.discriminator(gan._d_inputs(data["image"], data), training=True)
             fake_logits = gan.discriminator(gan._d_inputs(tf.stop_gradient(fake), data), training=True)
@@ -89,7 +87,7 @@ def update_graphs(gan, batch: int) -> dict:
     @tf.function(autograph=False)
     def g_update(data):
         with tf.GradientTape() as tape:
-            fake = gan.generator(gan._g_inputs(data, z(data)), training=True)
+            fake = gan.generator(gan._g_inputs(data, z), training=True)
             loss = hinge_g_loss(gan.discriminator(gan._d_inputs(fake, data), training=True))
             loss = loss + orthogonal_regularization(gan.generator, gan.config.gan.ortho_reg)
         return tape.gradient(loss, g_vars)
