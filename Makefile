@@ -33,9 +33,11 @@ bench: $(STAMP)
 
 # The bundled default models (saved_models/default/): tiny preset, synthetic dataset with the real
 # sound bank, trained on the CPU (≈ 30 min on 2 quiet cores). Scratch data go to build/default-models/.
-# Deviations from the paper's objective for sync (docs/training.md "Results", docs/trn.md):
-# self-supervised 2TRN pair targets from the real audio's onsets, D sees S_act, and paired
-# loudness-envelope / average-spectrum losses on G.
+# Deviations from the paper for sync (docs/training.md "Results", docs/trn.md): self-supervised
+# 2TRN pair targets from the real audio's onsets read by a motion stream on frame differences;
+# G/D trained on the guidance the 2TRN is taught to give (the audio-onset target, so the GAN does
+# not depend on the TRN run); D sees S_act; paired loudness-envelope / average-spectrum /
+# onset-strength losses on G.
 SOUNDBANK ?= ../shared/soundbank
 DM := build/default-models
 default-models: $(STAMP)
@@ -43,12 +45,13 @@ default-models: $(STAMP)
 	$(BIN)/foleygan synth-data $(DM)/data --clips-per-class 24 --size 64 --seed 5 --sound-bank $(SOUNDBANK)
 	$(BIN)/foleygan prepare $(DM)/data $(DM)/shards --preset tiny
 	$(BIN)/foleygan train trn $(DM)/shards $(DM)/trn --preset tiny --epochs 100 \
-	    --set trn.pair_target=audio_onsets --set trn.pair_loss_weight=5
+	    --set trn.pair_target=audio_onsets --set trn.pair_loss_weight=5 --set trn.pair_input=rgb_difference
 	$(BIN)/foleygan train gan $(DM)/shards $(DM)/gan --preset tiny --trn $(DM)/trn --steps 6000 \
 	    --set train.d_pretrain_updates=10 --set train.sample_every=1000 --set train.d_steps=1 \
 	    --set train.checkpoint_every=250 --set train.log_every=10 \
 	    --set train.lr_d=5e-5 --set train.lr_g=1e-4 --set gan.d_sees_action=true \
-	    --set gan.envelope_loss=10 --set gan.spectrum_loss=5 --set gan.ema_decay=0.998 --set gan.ema_start=1000
+	    --set gan.envelope_loss=10 --set gan.spectrum_loss=5 --set gan.ema_decay=0.998 --set gan.ema_start=1000 \
+	    --set gan.guidance_source=audio_onsets --set gan.onset_loss=30
 	rm -rf $(DM)/export && $(BIN)/foleygan export $(DM)/trn $(DM)/gan $(DM)/export
 	cp saved_models/default/README.md $(DM)/export/README.md
 	rm -rf saved_models/default && mv $(DM)/export saved_models/default

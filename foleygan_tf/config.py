@@ -36,6 +36,7 @@ AFD_CLASSES: tuple[str, ...] = (
 ENCODINGS = ("stft", "lms", "ms", "mfcc", "cqt")
 GUIDANCE_MODES = ("none", "global", "spatial", "both")
 PAIR_TARGETS = ("clip_class", "audio_onsets")
+GUIDANCE_SOURCES = ("trn", "audio_onsets")
 CLASSIFIER_BACKBONES = ("auto", "resnet50", "small_cnn")
 
 
@@ -122,7 +123,9 @@ class TRNConfig:
     epochs: int = 100               # §V-B "The training for 100 epochs"
     # 2TRN pair representation (our choice, docs/trn.md): "difference" = F_t+1 − F_t (P_act then
     # peaks where the frames change, i.e. when the action happens), "concat" = [F_t, F_t+1] (the
-    # reference relation input; P_act saturates on appearance), "concat_difference" = [F_t, F_t+1 − F_t]
+    # reference relation input; P_act saturates on appearance), "concat_difference" = [F_t, F_t+1 − F_t],
+    # "rgb_difference" = a motion stream of its own on the pixel difference frame_t+1 − frame_t
+    # (TSN's RGB-difference modality; global avg+max pooled, so small local changes survive)
     pair_input: str = "difference"
     # 2TRN training target per frame pair (our choice where the paper is vague, docs/trn.md):
     # "clip_class" = every pair labelled with the clip's class (P_act ≈ 1/C everywhere with the
@@ -151,6 +154,12 @@ class GANConfig:
     # onsets do not follow the video from one that does, and G gets a gradient towards sync. Not
     # in the paper (D(x, y) in eq. 3); on in `make default-models` (docs/training.md).
     d_sees_action: bool = False
+    # Where the P_act behind S_act and the action curve comes from while training G/D (Algorithm 1
+    # line 4: the trained 2TRN, "trn" = the paper). "audio_onsets" = the 2TRN's own self-supervised
+    # target (trn.pair_target=audio_onsets: onsets of the window's real audio, on the TRN's output
+    # scale 1/C … 1) — G then learns the mapping guidance → timing from clean guidance and does not
+    # depend on the TRN run; at inference the TRN's P_act drives it as usual. Our choice (docs/training.md).
+    guidance_source: str = "trn"
     truncation: float = 1.0         # §IV-B-2 truncation trick: threshold at sampling (1.0 = BigGAN default)
     sn_eps: float = 1e-8            # spectral-norm epsilon (BigGAN-PyTorch)
     bn_eps: float = 1e-5            # batch-norm epsilon (BigGAN-PyTorch)
@@ -163,6 +172,19 @@ class GANConfig:
     # Same for the average spectrum (ch0 averaged over time): the class's timbre, against
     # noise-like samples early in training. 0 = the paper's objective. Our addition (docs).
     spectrum_loss: float = 0.0
+    # Same for the onset strength over time (spectral flux of ch0, training.gan.onset_strength):
+    # penalises a background that flickers bin by bin — which the envelope averages away and the
+    # onset metric counts as spurious onsets — and soft attacks. 0 = the paper's objective. Our
+    # addition (docs/training.md).
+    onset_loss: float = 0.0
+    # Same for the whole log-magnitude channel (pix2pix's paired L1 next to the adversarial loss):
+    # asks G for the real window's spectrogram given its guidance — steadier backgrounds and
+    # attacks, at the cost of diversity. 0 = the paper's objective. Our addition (docs/training.md).
+    magnitude_loss: float = 0.0
+    # Same for the onset envelope of the decoded waveform (decode + ISTFT in the step, the sync
+    # metric's analysis): what the image losses cannot see — how the generated phase smears or
+    # splits an attack. 0 = the paper's objective. Our addition (docs/training.md).
+    waveform_onset_loss: float = 0.0
     # BigGAN EMA of G (the exported weights). 0.9999 keeps 0.9999^N of the weights at ema_start
     # after N updates: fine for BigGAN's 10⁵ updates, but after 1–3k updates the EMA is still
     # mostly the *untrained* G — the reason the first default models sounded like noise.
@@ -248,6 +270,8 @@ class Config:
         self.eval.validate()
         if self.trn.pair_target not in PAIR_TARGETS:
             raise ValueError(f"trn.pair_target must be one of {PAIR_TARGETS}, got {self.trn.pair_target!r}")
+        if self.gan.guidance_source not in GUIDANCE_SOURCES:
+            raise ValueError(f"gan.guidance_source must be one of {GUIDANCE_SOURCES}, got {self.gan.guidance_source!r}")
         if self.gan.guidance not in GUIDANCE_MODES:
             raise ValueError(f"gan.guidance must be one of {GUIDANCE_MODES}, got {self.gan.guidance!r}")
         if self.num_classes < 1:

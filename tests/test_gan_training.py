@@ -107,6 +107,61 @@ def test_envelope_loss(tf):
     assert float(spectrum_l1(tf.constant(shifted), tf.constant(img))) == pytest.approx(0.0)   # same timbre
 
 
+def test_onset_loss(tf):
+    from foleygan_tf.training.gan import envelope_l1, onset_l1, onset_strength
+
+    img = np.full((1, 8, 4, 3), -1.0, np.float32)
+    img[:, 3:, :, 0] = 0.5                                     # the sound starts at time row 3
+    flux = onset_strength(tf.constant(img)).numpy()
+    np.testing.assert_allclose(flux, [[0, 0, 1.5, 0, 0, 0, 0]], atol=1e-6)   # only the rise counts
+    assert float(onset_l1(tf.constant(img), tf.constant(img))) == 0.0
+    # a background flickering bin by bin: same loudness envelope, but flux in every row
+    flicker = img.copy()
+    flicker[:, :3, 0::2, 0] += 0.2
+    flicker[:, :3, 1::2, 0] -= 0.2
+    flicker[:, 1, :, 0] *= -1.0
+    flicker[:, 1, :, 0] += -2.0                                # row 1 = row 0 with the bins' signs swapped
+    assert float(envelope_l1(tf.constant(flicker), tf.constant(img))) == pytest.approx(0.0, abs=1e-6)
+    assert float(onset_l1(tf.constant(flicker), tf.constant(img))) > 0.05
+
+
+def test_waveform_onset_loss(tf):
+    """The decode → onset-envelope loss: 0 for identical images, larger when the attack moves,
+    and a finite gradient through the codec's Griffin-Lim iterations."""
+    from foleygan_tf.audio import SpectrogramCodec
+    from foleygan_tf.training.gan import waveform_onset_l1
+
+    cfg = get_preset("tiny")
+    codec = SpectrogramCodec(cfg.audio)
+    rng = np.random.default_rng(0)
+    n = cfg.audio.clip_samples
+    wave = 1e-3 * rng.standard_normal((2, n)).astype(np.float32)
+    for b, k in enumerate((600, 1300)):
+        wave[b, k:k + 200] += rng.standard_normal(200).astype(np.float32) * np.exp(-np.arange(200) / 30.0)
+    real = codec.encode(wave)
+    assert float(waveform_onset_l1(real, real, codec)) == pytest.approx(0.0, abs=1e-6)
+    moved = tf.roll(real, 8, axis=1)                            # the attack 8 rows (≈ 370 ms) later
+    assert float(waveform_onset_l1(moved, real, codec)) > 0.02
+    x = tf.Variable(rng.uniform(-1, 1, real.shape).astype(np.float32))
+    with tf.GradientTape() as tape:
+        loss = waveform_onset_l1(x, real, codec)
+    grad = tape.gradient(loss, x).numpy()
+    assert np.all(np.isfinite(grad)) and np.abs(grad).max() > 0
+
+
+def test_magnitude_loss(tf):
+    from foleygan_tf.training.gan import magnitude_l1
+
+    rng = np.random.default_rng(0)
+    real = rng.uniform(-1, 1, (2, 8, 8, 3)).astype(np.float32)
+    fake = real.copy()
+    fake[..., 1:] = 0.0                                        # only ch0 (log magnitude) counts
+    assert float(magnitude_l1(tf.constant(fake), tf.constant(real))) == pytest.approx(0.0)
+    fake[:, :, :, 0] += 0.5
+    fake[0, 0, 0, 0] -= 1.0                                    # one pixel off by 0.5 the other way
+    assert float(magnitude_l1(tf.constant(fake), tf.constant(real))) == pytest.approx(0.5, abs=1e-6)
+
+
 @pytest.mark.parametrize("weight", [10.0])
 def test_sync_recipe_train_step(tf, weight):
     """D sees S_act and the envelope loss is on (the default-models recipe): a step of the tiny
@@ -114,12 +169,15 @@ def test_sync_recipe_train_step(tf, weight):
     from foleygan_tf.training.fit_gan import build_gan
 
     cfg = apply_overrides(get_preset("tiny"), ["gan.d_sees_action=true", f"gan.envelope_loss={weight}",
-                                                "gan.spectrum_loss=5", "train.d_steps=1",
+                                                "gan.spectrum_loss=5", "gan.onset_loss=10", "gan.magnitude_loss=1",
+                                                "train.d_steps=1",
                                                 "train.accumulation_steps=1"])
     gan = build_gan(cfg)
-    assert gan.discriminator.sees_action and gan.envelope_weight == weight
+    assert gan.discriminator.sees_action and gan.envelope_weight == weight and gan.onset_weight == 10.0
     batch = {k: tf.constant(v) for k, v in gan_examples(cfg, n=cfg.train.batch_size).items()}
     logs = gan.train_step(batch)
     assert np.isfinite(float(logs["g_envelope"])) and float(logs["g_envelope"]) > 0
     assert np.isfinite(float(logs["g_spectrum"])) and float(logs["g_spectrum"]) > 0
+    assert np.isfinite(float(logs["g_onset"])) and float(logs["g_onset"]) > 0
+    assert np.isfinite(float(logs["g_magnitude"])) and float(logs["g_magnitude"]) > 0
     assert np.isfinite(float(logs["g_loss"]))

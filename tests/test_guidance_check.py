@@ -3,6 +3,7 @@
 import os
 
 import numpy as np
+import pytest
 
 from foleygan_tf.evaluation.guidance_check import MODES, _derangement, format_guidance_check, guidance_check
 
@@ -50,7 +51,30 @@ def test_guidance_check_on_default_models(tf):
     # same z and class in every mode: "off" differs from "normal" only through the guidance
     assert not np.allclose(res["waves"]["normal"][0], res["waves"]["off"][0])
     assert "pact_alignment" in res and res["pact_alignment"]["clips"] == 4
-    assert "normal" in format_guidance_check(res)
+    # the oracle mode: guidance from the real audio's onsets (here: the clicks) instead of the TRN
+    ora = guidance_check(DEFAULT_MODELS, windows=windows, seed=1, class_source="label", modes=("normal", "oracle"),
+                         keep_waves=True, pact_alignment=False)
+    assert set(ora["modes"]) == {"normal", "oracle"} and ora["modes"]["oracle"]["overall"]["num_reference"] == 12
+    np.testing.assert_allclose(ora["waves"]["normal"][0], res["waves"]["normal"][0], atol=1e-6)
+    assert not np.allclose(ora["waves"]["oracle"][0], res["waves"]["normal"][0])
+    with pytest.raises(ValueError, match="unknown mode"):
+        guidance_check(DEFAULT_MODELS, windows=windows, modes=("psychic",))
+    po = res["pact_onsets"]
+    assert set(po["per_class"]) == {"footstep"} and po["overall"]["num_reference"] == 12
+    assert 0.0 <= po["overall"]["f1"] <= 1.0
+    assert "normal" in format_guidance_check(res) and "P_act peaks" in format_guidance_check(res)
+
+
+def test_pact_onset_times():
+    from foleygan_tf.evaluation.action_sync import pact_onset_times
+
+    p = np.full(23, 1 / 12)
+    p[[4, 15]] = [0.9, 0.5]
+    p[10] = 0.25                                        # a bump below the threshold
+    p[19:21] = 0.6                                      # a plateau: one onset, at its last pair
+    np.testing.assert_allclose(pact_onset_times(p, 8.0), [(4 + 0.5) / 8, (15 + 0.5) / 8, (20 + 0.5) / 8])
+    assert len(pact_onset_times(np.full(23, 0.5), 8.0)) == 1      # flat curve: its last pair only
+    assert len(pact_onset_times(np.zeros(23), 8.0)) == 0
 
 
 def test_passband_flatness_ignores_the_post_filter_stop_band():

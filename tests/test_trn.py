@@ -186,7 +186,11 @@ def test_pair_trn_consecutive_pairs_and_action_curve(tf, trn):
     assert trn.PairTRN.from_config(pair.get_config()).mlp_units == 8
 
 
-def test_action_recognizer_tiny(tf, trn, tiny_cfg):
+@pytest.mark.parametrize("pair_input", ["difference", "rgb_difference"])
+def test_action_recognizer_tiny(tf, trn, tiny_cfg, pair_input):
+    from foleygan_tf.config import apply_overrides
+
+    tiny_cfg = apply_overrides(tiny_cfg, [f"trn.pair_input={pair_input}"])
     model = trn.ActionRecognizer.from_config_tree(tiny_cfg)
     s = tiny_cfg.video.frame_size
     frames = tf.cast(tf.random.stateless_uniform((2, 13, s, s, 3), (1, 1), 0, 256, tf.int32), tf.uint8)
@@ -221,6 +225,34 @@ def test_action_recognizer_tiny(tf, trn, tiny_cfg):
     clone.set_weights(model.get_weights())
     np.testing.assert_allclose(clone.predict_actions(frames)["p_act"].numpy(), a["p_act"].numpy(),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_rgb_difference_motion_stream(tf, trn, tiny_cfg):
+    """trn.pair_input=rgb_difference: pair t sees only frame_t+1 − frame_t (a still pair gives the
+    same P_act whatever the scene), and a change of a few pixels moves the pair's features."""
+    from foleygan_tf.config import apply_overrides
+
+    cfg = apply_overrides(tiny_cfg, ["trn.pair_input=rgb_difference"])
+    model = trn.ActionRecognizer.from_config_tree(cfg)
+    from foleygan_tf.config import get_preset
+
+    assert model.motion_encoder is not None
+    assert trn.ActionRecognizer.from_config_tree(get_preset("tiny")).motion_encoder is None
+    s = cfg.video.frame_size
+    rng = np.random.default_rng(0)
+    scene = rng.integers(0, 256, (2, 1, s, s, 3)).astype(np.uint8)
+    frames = np.repeat(scene, 6, axis=1)                       # two still clips of 6 frames
+    frames[:, 3, 10:12, 20:22] = 255 - frames[:, 3, 10:12, 20:22]   # a 2×2-pixel blink in frame 3
+    logits = model(tf.constant(frames))["pair_logits"].numpy()  # [2, 5, C]
+    still = logits[:, [0, 1, 4]].reshape(-1, logits.shape[-1])
+    np.testing.assert_allclose(still, np.broadcast_to(still[0], still.shape), rtol=1e-5, atol=1e-5)
+    moved = model._motion_features(tf.constant(frames), False).numpy()      # [2, 5, 2d]
+    assert moved.shape == (2, 5, 2 * min(cfg.video.feature_dim, 256))
+    assert np.abs(moved[:, 2] - moved[:, 0]).max() > 1e-3 and np.abs(moved[:, 3] - moved[:, 0]).max() > 1e-3
+    # the pair head's parameter count follows the motion width
+    _, pair = trn.build_trn_models(cfg)
+    assert pair.count_params() == trn.pair_trn_param_count(2 * cfg.video.feature_dim, cfg.num_classes,
+                                                           cfg.trn.mlp_units, "rgb_difference")
 
 
 # ---- frame feature extractors -------------------------------------------------------------------

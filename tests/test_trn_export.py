@@ -52,14 +52,15 @@ LOAD_SCRIPT = textwrap.dedent("""
 """)
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory, tf):
-    """A briefly trained run (tiny preset, 12 classes, random clips) and its export."""
-    from foleygan_tf.config import get_preset
+@pytest.fixture(scope="module", params=["difference", "rgb_difference"])
+def exported(request, tmp_path_factory, tf):
+    """A briefly trained run (tiny preset, 12 classes, random clips) and its export — with the
+    default 2TRN input and with the motion stream of the default models."""
+    from foleygan_tf.config import apply_overrides, get_preset
     from foleygan_tf.training.trn import fit_trn
 
     root = tmp_path_factory.mktemp("trn_export")
-    cfg = get_preset("tiny")
+    cfg = apply_overrides(get_preset("tiny"), [f"trn.pair_input={request.param}"])
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (16, 12, 32, 32, 3)).astype(np.uint8)
     y = (np.arange(16) % 12).astype(np.int32)
@@ -126,12 +127,27 @@ def test_export_matches_keras_in_a_fresh_process(exported, tmp_path, capsys, tf)
                 assert [v.decode() for v in value] == [cfg.class_names[i] for i in want["class_index"]]
             elif key == "class_index":
                 np.testing.assert_array_equal(value, want[key])
+            elif key == "action_spectrogram":
+                # Compared where the magnitude means something, |X| > 0.02 (ch0 > −0.5, −32 dB re a
+                # full-scale sample): near the codec's −100 dB floor the log magnitude of float32
+                # leakage and the phase are ill-conditioned (a 1e-8 change of P_act moved them by
+                # 1e-3 and by up to π). ch1 (mel-warped instantaneous frequency: unwrapped phase,
+                # differenced, then warped) stays sensitive above the floor too, so it gets its own
+                # looser bound.
+                assert np.all(np.isfinite(value))
+                audible = want[key][..., 0] > -0.5
+                diff = np.abs(value - want[key])
+                worst[key] = max(worst.get(key, 0.0), float(diff[..., 0][audible].max(initial=0.0)),
+                                 float(diff[..., 2].max()))
+                worst["action_spectrogram_if"] = max(worst.get("action_spectrogram_if", 0.0),
+                                                     float(diff[..., 1][audible].max(initial=0.0)))
             else:
                 assert np.all(np.isfinite(value))
                 worst[key] = max(worst.get(key, 0.0), float(np.abs(value - want[key]).max()))
-    # stated tolerance (docs/trn.md): 1e-5 on probabilities and P_act, 1e-4 on S_act
+    # stated tolerance (docs/trn.md): 1e-5 on probabilities and P_act, 1e-4 on S_act's magnitude
+    # channel above −32 dB, 0.05 on its instantaneous-frequency channel there
     assert worst["class_probs"] <= 1e-5 and worst["p_act"] <= 1e-5 and worst["action_curve"] <= 1e-5, worst
-    assert worst["action_spectrogram"] <= 1e-4, worst
+    assert worst["action_spectrogram"] <= 1e-4 and worst["action_spectrogram_if"] <= 0.05, worst
     with capsys.disabled():
         print(f"\nexport parity (max |SavedModel − Keras|): {worst}")
 

@@ -76,3 +76,41 @@ def test_pair_target_config():
     del d["trn"]["pair_target"], d["trn"]["pair_loss_weight"], d["gan"]["envelope_loss"], d["gan"]["spectrum_loss"]
     old = Config.from_dict(d)
     assert old.trn.pair_target == "clip_class" and old.gan.envelope_loss == 0.0
+
+
+def test_pair_onset_weights_batched_equals_single(tf):
+    from foleygan_tf.data.pipeline import pair_onset_weights
+
+    waves = np.stack([_clicks([0.6, 2.1], seed=1), _clicks([1.3], seed=2), np.zeros(2067, np.float32)])
+    fps = np.array([8.0, 24.0, 8.0], np.float32)
+    batch = pair_onset_weights(waves, fps, 23, 689).numpy()
+    single = np.stack([pair_onset_weights(w, float(f), 23, 689).numpy() for w, f in zip(waves, fps)])
+    assert batch.shape == (3, 23)
+    np.testing.assert_allclose(batch, single, atol=1e-6)
+    assert batch[0].max() > 0.5 and np.all(batch[2] == 0)
+
+
+def test_gan_guidance_from_audio_onsets(tf):
+    """gan.guidance_source=audio_onsets: S_act / the action curve come from the window's real
+    audio on the TRN's output scale (1/C off the onsets), and the TRN is never called."""
+    from foleygan_tf.commands.train_gan import guidance_mapper
+
+    cfg = apply_overrides(get_preset("tiny"), ["gan.guidance_source=audio_onsets"])
+    fps = 8.0
+    wave = _clicks([4.5 / fps, 15.5 / fps])        # onsets on pairs 4 and 15
+    frames = np.zeros((1, 24, 32, 32, 3), np.uint8)
+    batch = {"frames": tf.constant(frames), "num_frames": tf.constant([24]), "fps": tf.constant([fps]),
+             "label": tf.constant([5]), "wave": tf.constant(wave[None]),
+             "spectrogram": tf.zeros([1, 64, 64, 3])}
+    out = guidance_mapper(None, cfg)(batch)
+    assert set(out) == {"image", "class", "action_spectrogram", "action_curve"}
+    curve = out["action_curve"].numpy()[0]                     # [R] image columns
+    assert out["action_spectrogram"].shape == (1, 64, 64, 3)
+    # column j is centred at (j·32 + 64) / 689 s: the curve peaks near the two onsets
+    centres = (np.arange(64) * 32 + 64) / 689.0
+    peaks = [centres[j] for j in range(1, 60) if curve[j] >= curve[j - 1] and curve[j] > curve[j + 1] and curve[j] > 0.5]
+    assert len(peaks) == 2 and abs(peaks[0] - 4.5 / fps) < 0.07 and abs(peaks[1] - 15.5 / fps) < 0.07
+    quiet = curve[(np.abs(centres - 4.5 / fps) > 0.3) & (np.abs(centres - 15.5 / fps) > 0.3) & (centres < 2.9)]
+    assert quiet.max() < 0.2 and quiet.min() > 1.0 / 12 - 0.01     # the chance level 1/C, not 0
+    with pytest.raises(ValueError, match="guidance_source"):
+        apply_overrides(get_preset("tiny"), ["gan.guidance_source=labels"])

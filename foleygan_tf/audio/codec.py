@@ -216,7 +216,9 @@ class SpectrogramCodec:
 
     def _decode_lms(self, image):
         mel_power = tf.exp(2.0 * self._unscale_log(image[..., 0]))
-        magnitude = tf.sqrt(tf.maximum(mel_power @ self._from_mel, 0.0))
+        # + 1e-12 (|X| ≥ 1e-6, below the codec's 1e-5 floor): a finite gradient where the
+        # pseudo-inverse gives 0 or less (gan.waveform_onset_loss differentiates the decode)
+        magnitude = tf.sqrt(tf.maximum(mel_power @ self._from_mel, 0.0) + 1e-12)
         phase = (tf.cumsum(image[..., 1], axis=1) * math.pi) @ self._from_mel
         if self.config.lms_refine_iters == 0:
             return self.istft(_polar(magnitude, phase))
@@ -299,7 +301,10 @@ class SpectrogramCodec:
         def body(i, rebuilt, previous):
             estimate = self.stft(self.istft(magnitude * rebuilt))
             accelerated = estimate - (_GRIFFIN_LIM_MOMENTUM / (1.0 + _GRIFFIN_LIM_MOMENTUM)) * previous
-            unit = accelerated / tf.cast(tf.maximum(tf.abs(accelerated), 1e-12), tf.complex64)
+            # |z| as sqrt(re² + im² + 1e-24): same value, but a finite gradient at z = 0 (the loss
+            # gan.waveform_onset_loss differentiates through these iterations)
+            norm = tf.sqrt(tf.square(tf.math.real(accelerated)) + tf.square(tf.math.imag(accelerated)) + 1e-24)
+            unit = accelerated / tf.cast(tf.maximum(norm, 1e-12), tf.complex64)
             return i + 1, unit, estimate
 
         _, rebuilt, _ = tf.while_loop(lambda i, *_: i < iterations, body, (tf.constant(0), rebuilt, previous))

@@ -17,16 +17,34 @@ def guidance_mapper(trn, config):
 
     In training P_act follows the clip's *true* class (the pair probability of the label), so the
     guidance does not inherit MTRN mistakes; G's class input is the label. At inference both come
-    from the MTRN prediction (docs/training.md)."""
+    from the MTRN prediction (docs/training.md).
+
+    ``gan.guidance_source = "audio_onsets"``: P_act is instead the 2TRN's self-supervised target
+    (:func:`foleygan_tf.data.pipeline.pair_onset_weights` of the window's real audio) on the TRN's
+    output scale ``1/C + (1 − 1/C)·w`` — what a perfect 2TRN trained with
+    ``trn.pair_target=audio_onsets`` would output; ``trn`` is then not called."""
+    import tensorflow as tf
+
     from foleygan_tf.audio import SpectrogramCodec
+    from foleygan_tf.data.pipeline import pair_onset_weights
     from foleygan_tf.models.action_spectrogram import action_spectrogram
 
     codec = SpectrogramCodec(config.audio)
+    from_audio = config.gan.guidance_source == "audio_onsets"
+    chance = 1.0 / config.num_classes
 
     def add_guidance(batch):
-        out = trn.predict_actions({"frames": batch["frames"], "num_frames": batch["num_frames"]},
-                                  class_index=batch["label"])
-        s_act, steps = action_spectrogram(out["p_act"], batch["fps"], config.audio, lengths=out["num_pairs"],
+        if from_audio:
+            num_pairs = tf.maximum(batch["num_frames"], 2) - 1
+            w = pair_onset_weights(batch["wave"], batch["fps"], tf.shape(batch["frames"])[1] - 1,
+                                   config.audio.sample_rate)
+            valid = tf.range(tf.shape(w)[1])[None, :] < num_pairs[:, None]
+            p_act = tf.where(valid, chance + (1.0 - chance) * w, 0.0)
+        else:
+            out = trn.predict_actions({"frames": batch["frames"], "num_frames": batch["num_frames"]},
+                                      class_index=batch["label"])
+            p_act, num_pairs = out["p_act"], out["num_pairs"]
+        s_act, steps = action_spectrogram(p_act, batch["fps"], config.audio, lengths=num_pairs,
                                           codec=codec, with_steps=True)
         return {"image": batch["spectrogram"], "class": batch["label"],
                 "action_spectrogram": s_act, "action_curve": steps}
@@ -38,7 +56,8 @@ def gan_training_dataset(shards_dir, split, config, trn, batch_size, training=Tr
     from foleygan_tf.data import gan_dataset
 
     return gan_dataset(shards_dir, split, config, training=training, batch_size=batch_size, seed=config.seed,
-                       include_wave=False, batch_map_fn=guidance_mapper(trn, config),
+                       include_wave=config.gan.guidance_source == "audio_onsets",
+                       batch_map_fn=guidance_mapper(trn, config),
                        drop_remainder=True)
 
 

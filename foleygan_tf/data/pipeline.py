@@ -213,13 +213,19 @@ def pair_onset_weights(wave, fps, num_pairs, sample_rate: int, threshold: float 
     threshold), 0, 1)`` (:func:`audio_onset_envelope`), over the envelope frames ``s``;
     ``τ_t = (t + 0.5) / fps`` is the pair's time (the P_act convention). An onset at the pair's
     midpoint gives 1, one on a frame (between two pairs) 0.5 to both. ``wave`` [N], ``fps``
-    scalar, ``num_pairs`` int → float32 [num_pairs] in [0, 1]. Needs no event labels."""
-    env, times = audio_onset_envelope(wave, sample_rate)
-    a = tf.clip_by_value((env - threshold) / (1.0 - threshold), 0.0, 1.0)                  # [F]
-    fps = tf.cast(fps, tf.float32)
-    tau = (tf.range(num_pairs, dtype=tf.float32) + 0.5) / fps                              # [P]
-    tri = tf.nn.relu(1.0 - tf.abs(times[None, :] - tau[:, None]) * fps)                    # [P, F]
-    return tf.reduce_max(tri * a[None, :], axis=-1)
+    scalar, ``num_pairs`` int → float32 [num_pairs] in [0, 1]; or batched: ``wave`` [B, N], ``fps``
+    [B] or scalar → [B, num_pairs]. Needs no event labels."""
+    wave = tf.convert_to_tensor(wave, tf.float32)
+    single = wave.shape.rank == 1
+    if single:
+        wave = wave[None]
+    env, times = audio_onset_envelope(wave, sample_rate)                                  # [B, F], [F]
+    a = tf.clip_by_value((env - threshold) / (1.0 - threshold), 0.0, 1.0)
+    fps = tf.broadcast_to(tf.reshape(tf.cast(fps, tf.float32), [-1, 1, 1]), [tf.shape(wave)[0], 1, 1])
+    tau = (tf.range(num_pairs, dtype=tf.float32)[None, :, None] + 0.5) / fps              # [B, P, 1]
+    tri = tf.nn.relu(1.0 - tf.abs(times[None, None, :] - tau) * fps)                      # [B, P, F]
+    w = tf.reduce_max(tri * a[:, None, :], axis=-1)
+    return w[0] if single else w
 
 
 def trn_dataset(shards_dir: str, split: str, cfg, training: bool = False, batch_size: int | None = None,

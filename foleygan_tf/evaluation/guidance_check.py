@@ -9,7 +9,11 @@ event times are the ground truth) in up to three **modes**:
 * ``off``      — guidance off: P_act ≡ 0, i.e. S_act = the action spectrogram of an all-zero
   P_act (the codec's silence image, what the TRN export gives for a still video) and a zero curve;
 * ``shuffled`` — S_act and curve of *another* window (a derangement, within the same class when
-  the class has ≥ 2 windows, so the class stays right and only the timing is wrong).
+  the class has ≥ 2 windows, so the class stays right and only the timing is wrong);
+* ``oracle`` (on request, not in :data:`MODES`) — the guidance a perfect audio-onset 2TRN would
+  give: P_act = ``1/C + (1 − 1/C)·w`` with ``w`` the self-supervised pair target of the window's
+  real audio (``data.pipeline.pair_onset_weights``), through the same action spectrogram. It
+  separates what the generator loses from what the TRN loses.
 
 Same z (``seed + i``) and class (the MTRN prediction, or the label with ``class_source="label"``)
 in every mode, so the modes differ only in the guidance. Each window's waveform (decoded + ISTFT +
@@ -26,7 +30,8 @@ post-filter in the generator graph, at the model rate, not loudness-normalised) 
 
 The same numbers for the **real** audio of the windows (mode ``real``: is the onset metric itself
 sound at this sample rate?) and flatness of white noise are included as references; with
-``pact_alignment`` (default on) the TRN's P_act vs the events (``action_sync``) as well.
+``pact_alignment`` (default on) the TRN's P_act vs the events (``action_sync``) as well, and
+``pact_onsets``: P_act's own peaks (≥ 0.3) scored as onsets per class — what the 2TRN hands G.
 
 Everything returned is JSON-ready. Other evaluation code (``foleygan evaluate``) can call
 :func:`guidance_check` with a loaded :class:`~foleygan_tf.inference.pipeline.FoleyPipeline`.
@@ -36,10 +41,11 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MODES", "load_windows", "guidance_check", "format_guidance_check", "passband_flatness",
+__all__ = ["MODES", "ORACLE", "load_windows", "guidance_check", "format_guidance_check", "passband_flatness",
            "event_correlation"]
 
 MODES = ("normal", "off", "shuffled")
+ORACLE = "oracle"
 
 
 def load_windows(shards_dir: str, split: str = "test", limit: int | None = None) -> list[dict]:
@@ -184,7 +190,7 @@ def guidance_check(pipeline, shards_dir: str | None = None, *, windows: list[dic
     Args:
       pipeline: a :class:`FoleyPipeline`, or a models directory (``saved_models/default``).
       shards_dir: prepared shards (``windows`` from :func:`load_windows` may be given instead).
-      modes: subset of :data:`MODES`.
+      modes: subset of :data:`MODES`, plus :data:`ORACLE` on request.
       seed: z of window i is ``sample_z(seed + i)`` in every mode.
       class_source: ``"mtrn"`` (the pipeline's prediction) or ``"label"`` (the true class).
       window: onset matching tolerance in s (default ``sync.ONSET_WINDOW_S`` = 0.1).
@@ -195,7 +201,7 @@ def guidance_check(pipeline, shards_dir: str | None = None, *, windows: list[dic
     Returns:
       ``{"windows", "event_classes", "sample_rate", "modes": {mode: {"overall", "per_class"}},
       "real": {...}, "white_noise_flatness", "flatness_band_nyquist", "pact_alignment"?,
-      "class_accuracy"}``; ``overall``
+      "pact_onsets"?, "class_accuracy"}``; ``overall``
       pools the event (impulsive) classes: ``precision``, ``recall``, ``f1``, ``mean_class_f1``,
       ``spectral_flatness`` (median over windows), ``rms``; ``per_class`` has every class.
     """
@@ -206,9 +212,9 @@ def guidance_check(pipeline, shards_dir: str | None = None, *, windows: list[dic
 
     if not isinstance(pipeline, FoleyPipeline):
         pipeline = FoleyPipeline.from_saved_models(pipeline)
-    unknown = set(modes) - set(MODES)
+    unknown = set(modes) - set(MODES) - {ORACLE}
     if unknown:
-        raise ValueError(f"unknown mode(s) {sorted(unknown)}; choose from {MODES}")
+        raise ValueError(f"unknown mode(s) {sorted(unknown)}; choose from {MODES + (ORACLE,)}")
     if class_source not in ("mtrn", "label"):
         raise ValueError(f"class_source must be 'mtrn' or 'label', got {class_source!r}")
     window = ONSET_WINDOW_S if window is None else float(window)
@@ -247,6 +253,8 @@ def guidance_check(pipeline, shards_dir: str | None = None, *, windows: list[dic
     if "shuffled" in modes:
         perm = _derangement([w["class_name"] for w in windows], np.random.default_rng(seed))
         guidance["shuffled"] = (s_act[perm], curve[perm])
+    if ORACLE in modes:
+        guidance[ORACLE] = _oracle_guidance(pipeline, windows)
 
     zs = np.concatenate([pipeline.sample_z(seed + i, truncation) for i in range(len(windows))])
     onehot = np.zeros((len(windows), len(names)), np.float32)
@@ -284,9 +292,56 @@ def guidance_check(pipeline, shards_dir: str | None = None, *, windows: list[dic
                 "clips", "events", "peak_hit_rate", "chance_hit_rate", "p_value", "event_recall",
                 "chance_event_recall", "correlation", "shuffled_correlation")}
             result["pact_alignment"]["mean_p_act"] = float(np.mean(np.concatenate([t["p_act"] for t in trn])))
+        result["pact_onsets"] = _pact_onset_scores(trn, windows, impulsive, window)
     if keep_waves:
         result["waves"] = waves_out
     return result
+
+
+def _pact_onset_scores(trn, windows, impulsive, window) -> dict:
+    """P_act's own peaks (``action_sync.pact_onset_times``) scored as onsets against the events,
+    pooled per event class and overall: what the 2TRN hands G, before G renders it."""
+    from foleygan_tf.evaluation.action_sync import pact_onset_times
+    from foleygan_tf.evaluation.sync import onset_scores
+
+    by_class: dict = {}
+    for t, w in zip(trn, windows):
+        if w["class_name"] not in impulsive:
+            continue
+        est = pact_onset_times(t["p_act"], w["fps"])
+        s = onset_scores(w["events"], est[est < (w["valid_seconds"] or np.inf)], window)
+        by_class.setdefault(w["class_name"], []).append(s)
+
+    def pool(items):
+        tp = sum(i["num_matched"] for i in items)
+        est = sum(i["num_estimated"] for i in items)
+        ref = sum(i["num_reference"] for i in items)
+        p = tp / est if est else 0.0
+        r = tp / ref if ref else 0.0
+        return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
+                "num_reference": ref, "num_estimated": est, "num_matched": tp}
+
+    return {"overall": pool([i for v in by_class.values() for i in v]),
+            "per_class": {c: pool(v) for c, v in sorted(by_class.items())}}
+
+
+def _oracle_guidance(pipeline, windows) -> tuple[np.ndarray, np.ndarray]:
+    """S_act [N, R, R, 3] and action curve [N, R] of the audio-onset target of each window's real
+    audio on the TRN's output scale (mode ``oracle``)."""
+    from foleygan_tf.config import AudioConfig
+    from foleygan_tf.data.pipeline import pair_onset_weights
+    from foleygan_tf.models.action_spectrogram import action_spectrogram
+
+    audio = AudioConfig(**pipeline.gen_meta["config"]["audio"])
+    chance = 1.0 / len(pipeline.class_names)
+    images, curves = [], []
+    for w in windows:
+        pairs = max(len(w["frames"]), 2) - 1
+        p = chance + (1.0 - chance) * pair_onset_weights(w["wave"], w["fps"], pairs, audio.sample_rate).numpy()
+        s, c = action_spectrogram(p[None].astype(np.float32), w["fps"], audio, with_steps=True)
+        images.append(s.numpy()[0])
+        curves.append(c.numpy()[0])
+    return np.stack(images).astype(np.float32), np.stack(curves).astype(np.float32)
 
 
 def _zero_action_spectrogram(pipeline, fps) -> np.ndarray:
@@ -331,6 +386,11 @@ def format_guidance_check(result: dict) -> str:
         lines.append(f"P_act: peak hit rate {a['peak_hit_rate']:.3f} vs chance {a['chance_hit_rate']:.3f} "
                      f"(p={a['p_value']:.3f}), corr {a['correlation']:.3f} vs shifted "
                      f"{a['shuffled_correlation']:.3f}, mean P_act {a['mean_p_act']:.3f}")
+    if "pact_onsets" in result:
+        po = result["pact_onsets"]
+        o = po["overall"]
+        lines.append(f"P_act peaks ≥ 0.3 as onsets: P {o['precision']:.2f} R {o['recall']:.2f} F1 {o['f1']:.2f}; "
+                     "per class F1 " + ", ".join(f"{c} {v['f1']:.2f}" for c, v in po["per_class"].items()))
     return "\n".join(lines)
 
 
@@ -346,10 +406,13 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int)
     p.add_argument("--class-source", default="mtrn", choices=("mtrn", "label"))
+    p.add_argument("--oracle", action="store_true",
+                   help="also run G on the audio-onset target of each window (a perfect 2TRN's guidance)")
     p.add_argument("--json")
     args = p.parse_args(argv)
     result = guidance_check(args.models_dir, args.shards_dir, split=args.split, seed=args.seed,
-                            limit=args.limit, class_source=args.class_source)
+                            limit=args.limit, class_source=args.class_source,
+                            modes=MODES + ((ORACLE,) if args.oracle else ()))
     print(format_guidance_check(result))
     if args.json:
         with open(args.json, "w") as f:

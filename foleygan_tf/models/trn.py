@@ -50,7 +50,7 @@ __all__ = [
 _PKG = "foleygan_tf"
 
 #: How :class:`PairTRN` represents a consecutive frame pair (``trn.pair_input``).
-PAIR_INPUTS = ("difference", "concat", "concat_difference")
+PAIR_INPUTS = ("difference", "concat", "concat_difference", "rgb_difference")
 
 
 def _with_seed_states(children, save_type, seed_generators):
@@ -218,7 +218,7 @@ def mtrn_param_count(num_frames: int = 8, feature_dim: int = 256, num_classes: i
 def pair_trn_param_count(feature_dim: int = 256, num_classes: int = 12, mlp_units: int = 256,
                          pair_input: str = "difference") -> int:
     """Analytic parameter count of :class:`PairTRN` (g: 2 × Dense(mlp_units), h: Dense(num_classes))."""
-    width = feature_dim if pair_input == "difference" else 2 * feature_dim
+    width = feature_dim if pair_input in ("difference", "rgb_difference") else 2 * feature_dim
     return width * mlp_units + mlp_units + mlp_units * mlp_units + mlp_units + mlp_units * num_classes + num_classes
 
 
@@ -239,6 +239,9 @@ class PairTRN(keras.layers.Layer):
       appearance identifies the class, every pair is classified from appearance alone and
       ``P_act`` saturates near 1 with no timing information.
     * ``"concat_difference"``: ``[F_t, F_t+1 − F_t]`` (width 2D) — appearance plus change.
+    * ``"rgb_difference"``: the input already has one feature vector per pair (the motion stream
+      of :class:`ActionRecognizer` on the pixel difference of the two frames,
+      ``[batch, T − 1, D]``), used as is.
 
     Input ``[batch, T, feature_dim]`` (T ≥ 2) → ``[batch, T − 1, num_classes]`` logits per pair.
     """
@@ -257,7 +260,7 @@ class PairTRN(keras.layers.Layer):
 
     def build(self, input_shape):
         d = int(input_shape[-1])
-        self.g1.build((None, None, d if self.pair_input == "difference" else 2 * d))
+        self.g1.build((None, None, d if self.pair_input in ("difference", "rgb_difference") else 2 * d))
         self.g2.build((None, None, self.mlp_units))
         self.h.build((None, None, self.mlp_units))
         self.built = True
@@ -266,8 +269,11 @@ class PairTRN(keras.layers.Layer):
         return self.h(self.g2(self.g1(self.pair_features(x))))
 
     def pair_features(self, x):
-        """The input of ``g`` for every consecutive pair: ``[B, T, D] → [B, T − 1, D or 2D]``."""
+        """The input of ``g`` for every consecutive pair: ``[B, T, D] → [B, T − 1, D or 2D]``
+        (``rgb_difference``: ``[B, T − 1, D]`` per-pair features, returned unchanged)."""
         x = ops.cast(x, self.compute_dtype)
+        if self.pair_input == "rgb_difference":
+            return x                                                    # already per pair
         first, second = x[:, :-1], x[:, 1:]
         if self.pair_input == "difference":
             return second - first                                       # [B, T-1, D]
@@ -281,6 +287,8 @@ class PairTRN(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         t = input_shape[1]
+        if self.pair_input == "rgb_difference":
+            return (input_shape[0], t, self.num_classes)
         return (input_shape[0], None if t is None else t - 1, self.num_classes)
 
     def get_config(self):
@@ -313,7 +321,9 @@ def action_curve(pair_logits, class_index=None, class_logits=None):
 
 def build_trn_models(config):
     """``(mtrn, pair_trn)`` for ``config`` (a :class:`foleygan_tf.config.Config`), built so that
-    ``count_params()`` works without calling them. Both take ``trn.projection_dim`` features."""
+    ``count_params()`` works without calling them. Both take ``trn.projection_dim`` features
+    (the pair head of ``trn.pair_input = "rgb_difference"`` takes the motion stream's
+    ``2·min(video.feature_dim, 256)``; the motion encoder itself is not counted here)."""
     t = config.trn
     mtrn = MultiScaleTRN(num_frames=config.video.num_segments, feature_dim=t.projection_dim,
                          num_classes=config.num_classes, mlp_units=t.mlp_units,
@@ -321,7 +331,12 @@ def build_trn_models(config):
     mtrn.build((None, config.video.num_segments, t.projection_dim))
     pair = PairTRN(num_classes=config.num_classes, mlp_units=t.mlp_units, pair_input=t.pair_input,
                    name="pair_trn")
-    pair.build((None, None, t.projection_dim))
+    if t.pair_input == "rgb_difference":
+        from foleygan_tf.video.features import MOTION_FEATURE_DIM
+
+        pair.build((None, None, 2 * min(int(config.video.feature_dim), MOTION_FEATURE_DIM)))
+    else:
+        pair.build((None, None, t.projection_dim))
     return mtrn, pair
 
 
@@ -374,6 +389,13 @@ class ActionRecognizer(keras.Model):
         self.pair_trn = (PairTRN(num_classes=self.num_classes, mlp_units=t.mlp_units,
                                  pair_input=t.pair_input, name="pair_trn")
                          if self.with_pairs else None)
+        # trn.pair_input = "rgb_difference": the 2TRN reads its own motion stream (a small CNN on
+        # the pixel difference of each consecutive pair, docs/trn.md) instead of the backbone.
+        self.motion_encoder = None
+        if self.with_pairs and t.pair_input == "rgb_difference":
+            from foleygan_tf.video.features import build_motion_encoder
+
+            self.motion_encoder = build_motion_encoder(v, name="motion_encoder")
         self.segment_seed = keras.random.SeedGenerator(None if seed is None else seed + 1,
                                                        name="segment_seed")
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -401,7 +423,8 @@ class ActionRecognizer(keras.Model):
         self.projection.build((None, None, self.encoder.output_shape[-1]))
         self.mtrn.build((None, self.num_segments, d))
         if self.pair_trn is not None:
-            self.pair_trn.build((None, None, d))
+            pair_dim = d if self.motion_encoder is None else self.motion_encoder.output_shape[-1]
+            self.pair_trn.build((None, None, pair_dim))
         self.built = True
         return self
 
@@ -430,17 +453,35 @@ class ActionRecognizer(keras.Model):
 
         shape = tf.shape(frames)
         b, t = shape[0], shape[1]
-        flat = tf.reshape(frames, tf.concat([[-1], shape[2:]], axis=0))
-        h, w = frames.shape[2], frames.shape[3]
-        if h != self.frame_size or w != self.frame_size:
-            flat = tf.image.resize(flat, (self.frame_size, self.frame_size), antialias=True)
-            flat = tf.cast(tf.clip_by_value(tf.round(flat), 0.0, 255.0), tf.uint8)
-        flat = tf.ensure_shape(flat, (None, self.frame_size, self.frame_size, 3))
+        flat = self._resized(tf.reshape(frames, tf.concat([[-1], shape[2:]], axis=0)))
         feats = self.encoder(flat, training=training)
         feats = tf.reshape(feats, tf.stack([b, t, tf.shape(feats)[-1]]))
         if dropout is None:
             return self.projection(feats, training=training)
         return self.projection(feats, training=training and dropout), feats
+
+    def _resized(self, flat):
+        """uint8 frames ``[N, H, W, 3]`` → ``[N, S, S, 3]`` (``S = video.frame_size``)."""
+        import tensorflow as tf
+
+        if flat.shape[1] != self.frame_size or flat.shape[2] != self.frame_size:
+            flat = tf.image.resize(flat, (self.frame_size, self.frame_size), antialias=True)
+            flat = tf.cast(tf.clip_by_value(tf.round(flat), 0.0, 255.0), tf.uint8)
+        return tf.ensure_shape(flat, (None, self.frame_size, self.frame_size, 3))
+
+    def _motion_features(self, frames, training):
+        """uint8 frames ``[B, T, H, W, 3]`` → motion-stream features ``[B, T − 1, 2d]``: the
+        motion encoder on ``(frame_t+1 − frame_t) / 255`` of the resized frames."""
+        import tensorflow as tf
+
+        shape = tf.shape(frames)
+        b, t = shape[0], shape[1]
+        flat = tf.cast(self._resized(tf.reshape(frames, tf.concat([[-1], shape[2:]], axis=0))), tf.float32)
+        clip = tf.reshape(flat, tf.stack([b, t, self.frame_size, self.frame_size, 3]))
+        diff = (clip[:, 1:] - clip[:, :-1]) / 255.0
+        feats = self.motion_encoder(tf.reshape(diff, [-1, self.frame_size, self.frame_size, 3]),
+                                    training=training)
+        return tf.reshape(feats, tf.stack([b, t - 1, tf.shape(feats)[-1]]))
 
     def _pair_view(self, feats):
         """The projection of backbone features without dropout (inference behaviour)."""
@@ -494,7 +535,10 @@ class ActionRecognizer(keras.Model):
             # docs/trn.md — so that target keeps the shared, dropped-out projection.)
             proj, feats = self._features(frames, training, dropout=True)
             clean = training and getattr(self.trn_cfg, "pair_target", "clip_class") == "audio_onsets"
-            pair_proj = self._pair_view(feats) if clean else proj
+            if self.motion_encoder is not None:
+                pair_proj = self._motion_features(frames, training)
+            else:
+                pair_proj = self._pair_view(feats) if clean else proj
             out = {"class_logits": self.mtrn(take_segments(proj), training=training,
                                              deterministic=deterministic),
                    "pair_logits": self.pair_trn(pair_proj)}

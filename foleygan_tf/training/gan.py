@@ -18,7 +18,13 @@ the gradients of ``accumulation_steps`` micro-batches (paper §V-B: 16 × 128 = 
   the loudness envelopes over time of G's image and the real image of the same window (the window
   whose S_act/P_act condition G): a direct signal for *when* the sound must be loud. Logged as
   ``g_envelope`` in every case; likewise ``gan.spectrum_loss`` / ``g_spectrum`` on the average
-  spectrum (ch0 averaged over time: the timbre of the class).
+  spectrum (ch0 averaged over time: the timbre of the class), and ``gan.onset_loss`` /
+  ``g_onset`` on the onset strength over time (the spectral flux of ch0: where the sound *starts*,
+  and a steady background, which the loudness envelope averages away), and ``gan.magnitude_loss``
+  / ``g_magnitude`` on the whole log-magnitude channel (pix2pix's paired L1), and
+  ``gan.waveform_onset_loss`` / ``g_wave_onset`` on the onset envelope of the *decoded waveform*
+  (codec decode + ISTFT inside the step, as the export does), against that of the decoded real
+  image.
 
 The optimizers' ``iterations`` count their own updates: D's is the ``optimizer_updates`` of the
 history, and a ``train_step`` advances it by ``d_steps``.
@@ -36,7 +42,7 @@ from foleygan_tf.models import Discriminator, Generator, ModelEMA, orthogonal_re
 
 
 METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "ortho_reg",
-                "g_envelope", "g_spectrum")
+                "g_envelope", "g_spectrum", "g_onset", "g_magnitude", "g_wave_onset")
 
 
 def hinge_d_loss(real_logits, fake_logits):
@@ -73,6 +79,59 @@ def spectrum_l1(fake, real):
     """``mean |profile(fake) − profile(real)|`` (:func:`frequency_profile`) — the paired
     average-spectrum loss of ``gan.spectrum_loss`` (our addition, docs/training.md)."""
     return tf.reduce_mean(tf.abs(frequency_profile(fake) - frequency_profile(real)))
+
+
+def onset_strength(image):
+    """Onset strength over time of spectrogram images ``[B, R(time), R(freq), 3]`` → ``[B, R − 1]``:
+    the spectral flux of ch0 (log magnitude), ``mean_f max(0, ch0[t + 1, f] − ch0[t, f])`` — the
+    same quantity (in the image's scaling) the onset metric peak-picks (``evaluation.sync``)."""
+    log_mag = tf.cast(image[..., 0], tf.float32)
+    return tf.reduce_mean(tf.nn.relu(log_mag[:, 1:] - log_mag[:, :-1]), axis=-1)
+
+
+def onset_l1(fake, real):
+    """``mean |onset_strength(fake) − onset_strength(real)|`` (:func:`onset_strength`) — the paired
+    onset loss of ``gan.onset_loss`` (our addition, docs/training.md). The loudness envelope is
+    blind to a background that flickers bin by bin (its mean over frequency is steady); the flux is
+    not, so this loss asks for real-like steady backgrounds and sharp attacks at the right columns."""
+    return tf.reduce_mean(tf.abs(onset_strength(fake) - onset_strength(real)))
+
+
+def magnitude_l1(fake, real):
+    """``mean |ch0(fake) − ch0(real)|`` over time and frequency — the paired log-magnitude loss of
+    ``gan.magnitude_loss`` (our addition, pix2pix's L1 term; docs/training.md)."""
+    return tf.reduce_mean(tf.abs(tf.cast(fake[..., 0], tf.float32) - tf.cast(real[..., 0], tf.float32)))
+
+
+def waveform_onset_l1(fake, real, codec):
+    """``mean |env(decode(fake)) − env(decode(real))|`` with ``env`` the normalised spectral-flux
+    onset envelope of the sync metric's analysis (``data.pipeline.audio_onset_envelope``, ≈ 46 ms
+    window, 10 ms hop) and ``decode`` the codec's image → waveform (differentiable TF ops,
+    Griffin-Lim iterations included). The loss of ``gan.waveform_onset_loss`` (our addition,
+    docs/training.md): the image-domain losses cannot see how G's phase channel smears or splits
+    an attack once the image is turned into sound."""
+    fake_env = _onset_envelope(codec.decode(tf.cast(fake, tf.float32)), codec.sample_rate)
+    real_env = _onset_envelope(codec.decode(tf.cast(real, tf.float32)), codec.sample_rate)
+    return tf.reduce_mean(tf.abs(fake_env - tf.stop_gradient(real_env)))
+
+
+def _onset_envelope(wave, sample_rate):
+    """``data.pipeline.audio_onset_envelope`` with a gradient-safe magnitude (zero-padded frames
+    have |X| = 0, where d|X| is undefined) → ``[B, F]``."""
+    import math
+
+    from foleygan_tf.data.pipeline import ONSET_FFT_S, ONSET_HOP_S
+
+    n_fft = max(16, 1 << int(math.ceil(math.log2(ONSET_FFT_S * sample_rate))))
+    hop = max(1, int(round(sample_rate * ONSET_HOP_S)))
+    spec = tf.signal.stft(tf.pad(wave, [[0, 0], [n_fft // 2, n_fft // 2]]), n_fft, hop, n_fft, pad_end=False)
+    mag = tf.sqrt(tf.square(tf.math.real(spec)) + tf.square(tf.math.imag(spec)) + 1e-12)
+    logm = tf.math.log(1e-3 + mag)
+    flux = tf.reduce_sum(tf.nn.relu(logm[:, 1:] - logm[:, :-1]), axis=-1)
+    flux = tf.concat([tf.zeros_like(flux[:, :1]), flux], axis=-1)
+    # normalised per clip like the metric, but no gradient through the normaliser: through it a
+    # near-silent clip's tiny maximum turns into gradients ~1e5 times the other losses'
+    return flux / tf.stop_gradient(tf.reduce_max(flux, axis=-1, keepdims=True) + 1e-6)
 
 
 def accumulate_gradients(loss_fn, variables, group, k: int):
@@ -119,6 +178,14 @@ class FoleyGAN(keras.Model):
         self.d_sees_action = bool(config.gan.d_sees_action)
         self.envelope_weight = float(getattr(config.gan, "envelope_loss", 0.0))
         self.spectrum_weight = float(getattr(config.gan, "spectrum_loss", 0.0))
+        self.onset_weight = float(getattr(config.gan, "onset_loss", 0.0))
+        self.magnitude_weight = float(getattr(config.gan, "magnitude_loss", 0.0))
+        self.wave_onset_weight = float(getattr(config.gan, "waveform_onset_loss", 0.0))
+        self.codec = None
+        if self.wave_onset_weight > 0:
+            from foleygan_tf.audio import SpectrogramCodec
+
+            self.codec = SpectrogramCodec(config.audio)
         self.seed_generator = tf.random.Generator.from_seed(config.seed)
         self.phase = "adversarial"
         self.g_updates = tf.Variable(0, dtype=tf.int64, trainable=False, name="g_updates",
@@ -288,21 +355,32 @@ class FoleyGAN(keras.Model):
             # the real spectrogram of the same window tells G *when* the sound is loud
             envelope = envelope_l1(fake, batch["image"])
             spectrum = spectrum_l1(fake, batch["image"])
+            onset = onset_l1(fake, batch["image"])
+            magnitude = magnitude_l1(fake, batch["image"])
+            # the decode is the costly part: only when weighted (logged as 0 otherwise)
+            wave_onset = (waveform_onset_l1(fake, batch["image"], self.codec) if self.codec is not None
+                          else tf.zeros([]))
             loss = adversarial + ortho
             if self.envelope_weight > 0:
                 loss = loss + self.envelope_weight * envelope
             if self.spectrum_weight > 0:
                 loss = loss + self.spectrum_weight * spectrum
-            return loss, (adversarial, ortho, envelope, spectrum)
+            if self.onset_weight > 0:
+                loss = loss + self.onset_weight * onset
+            if self.magnitude_weight > 0:
+                loss = loss + self.magnitude_weight * magnitude
+            if self.codec is not None:
+                loss = loss + self.wave_onset_weight * wave_onset
+            return loss, (adversarial, ortho, envelope, spectrum, onset, magnitude, wave_onset)
 
-        g_loss_fn.num_parts = 4
+        g_loss_fn.num_parts = 7
 
         for d in range(self.d_steps):  # unrolled: d_steps is small (BigGAN: 2)
             d_grads, (d_loss, d_real, d_fake) = accumulate_gradients(d_loss_fn, d_vars, groups_at(groups, d), k)
             d_grads = [g / replicas for g in d_grads]
             self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
 
-        g_grads, (_, g_adv, ortho, envelope, spectrum) = accumulate_gradients(g_loss_fn, g_vars, groups_at(groups, self.d_steps - 1), k)
+        g_grads, (_, g_adv, ortho, envelope, spectrum, onset, magnitude, wave_onset) = accumulate_gradients(g_loss_fn, g_vars, groups_at(groups, self.d_steps - 1), k)
         g_grads = [g / replicas for g in g_grads]
         self.g_optimizer.apply_gradients(zip(g_grads, g_vars))
         self.g_updates.assign_add(1)
@@ -311,7 +389,8 @@ class FoleyGAN(keras.Model):
         values = {"d_loss": d_loss, "g_loss": g_adv, "d_real": d_real, "d_fake": d_fake,
                   "d_grad_norm": tf.linalg.global_norm(d_grads), "g_grad_norm": tf.linalg.global_norm(g_grads),
                   "ortho_reg": ortho, "g_envelope": envelope,
-                  "g_spectrum": spectrum}
+                  "g_spectrum": spectrum, "g_onset": onset, "g_magnitude": magnitude,
+                  "g_wave_onset": wave_onset}
         for name, value in values.items():
             self.trackers[name].update_state(value)
             self.last_values[name].assign(value)

@@ -27,12 +27,13 @@ import os
 import keras
 from keras import ops
 
-__all__ = ["build_frame_encoder", "save_backbone_weights", "IMAGENET_BGR_MEANS", "BACKBONES",
-           "CaffePreprocess"]
+__all__ = ["build_frame_encoder", "build_motion_encoder", "save_backbone_weights", "IMAGENET_BGR_MEANS",
+           "BACKBONES", "CaffePreprocess", "MOTION_FEATURE_DIM"]
 
 BACKBONES = ("resnet50", "small_cnn")
 IMAGENET_BGR_MEANS = (103.939, 116.779, 123.68)  # keras.applications.imagenet_utils "caffe" mode
 RESNET50_FEATURE_DIM = 2048
+MOTION_FEATURE_DIM = 256   # cap on the motion encoder's last width (2× this after pooling)
 
 
 @keras.saving.register_keras_serializable(package="foleygan_tf")
@@ -118,6 +119,29 @@ def _build_small_cnn(video_cfg, *, name):
         x = keras.layers.ReLU(name=f"relu{i + 1}")(x)
     feats = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
     return keras.Model(inputs, feats, name=name or "small_cnn_encoder")
+
+
+def build_motion_encoder(video_cfg, *, name: str | None = None):
+    """The 2TRN's motion stream for ``trn.pair_input = "rgb_difference"`` (TSN's "RGB difference"
+    modality, Wang et al. 2016): float32 frame differences ``frame_t+1 − frame_t`` scaled to
+    [-1, 1], ``[batch, S, S, 3]`` → ``[batch, 2·d]`` with ``d = min(video.feature_dim, 256)``.
+
+    Four stride-2 3×3 conv → BatchNorm → ReLU stages (widths d/8, d/4, d/2, d, as ``small_cnn``),
+    then global average **and** max pooling concatenated: a still pair gives an all-zero input,
+    and a change confined to a few pixels (a clock hand, a heel) survives the max pool where the
+    average of a whole-frame feature vector would wash it out. Our choice (docs/trn.md).
+    """
+    size, dim = int(video_cfg.frame_size), min(int(video_cfg.feature_dim), MOTION_FEATURE_DIM)
+    widths = [max(8, dim // 8), max(8, dim // 4), max(8, dim // 2), max(8, dim)]
+    inputs = keras.Input((size, size, 3), dtype="float32", name="frame_differences")
+    x = inputs
+    for i, width in enumerate(widths):
+        x = keras.layers.Conv2D(width, 3, strides=2, padding="same", use_bias=False, name=f"conv{i + 1}")(x)
+        x = keras.layers.BatchNormalization(momentum=0.9, name=f"bn{i + 1}")(x)
+        x = keras.layers.ReLU(name=f"relu{i + 1}")(x)
+    feats = keras.layers.Concatenate(name="avg_max")([keras.layers.GlobalAveragePooling2D(name="avg_pool")(x),
+                                                      keras.layers.GlobalMaxPooling2D(name="max_pool")(x)])
+    return keras.Model(inputs, feats, name=name or "motion_encoder")
 
 
 def save_backbone_weights(encoder, path: str | os.PathLike) -> None:
