@@ -195,11 +195,16 @@ def audio_onset_envelope(wave, sample_rate: int):
     n_fft = max(16, 1 << int(math.ceil(math.log2(ONSET_FFT_S * sample_rate))))
     hop = max(1, int(round(sample_rate * ONSET_HOP_S)))
     pad = [[0, 0]] * (wave.shape.rank - 1) + [[n_fft // 2, n_fft // 2]]
-    spec = tf.abs(tf.signal.stft(tf.pad(wave, pad), n_fft, hop, n_fft, pad_end=False))    # [.., F, K]
+    spec = tf.signal.stft(tf.pad(wave, pad), n_fft, hop, n_fft, pad_end=False)            # [.., F, K]
+    # |X| as sqrt(re² + im² + 1e-12): a finite gradient on the all-zero padded frames, for
+    # gan.waveform_onset_loss, which differentiates this envelope (values change by ≤ 1e-6)
+    spec = tf.sqrt(tf.square(tf.math.real(spec)) + tf.square(tf.math.imag(spec)) + 1e-12)
     logm = tf.math.log(1e-3 + spec)
     flux = tf.reduce_sum(tf.nn.relu(logm[..., 1:, :] - logm[..., :-1, :]), axis=-1)      # frame i+1
     flux = tf.concat([tf.zeros_like(flux[..., :1]), flux], axis=-1)
-    peak = tf.reduce_max(flux, axis=-1, keepdims=True)
+    # no gradient through the per-clip normaliser: a near-silent clip's tiny maximum would turn
+    # into gradients ~1e5 times those of the other losses
+    peak = tf.stop_gradient(tf.reduce_max(flux, axis=-1, keepdims=True))
     env = tf.math.divide_no_nan(flux, peak)
     times = tf.range(tf.shape(env)[-1], dtype=tf.float32) * (hop / float(sample_rate))
     return env, times

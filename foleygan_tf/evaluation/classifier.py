@@ -173,7 +173,7 @@ def fit_classifier(config, shards_dir, run_dir, *, epochs: int | None = None, ve
 
     from foleygan_tf.data.pipeline import read_manifest
     from foleygan_tf.training.run_dir import RunDir
-    from foleygan_tf.training.trn import _history_callback, _latest_weights_callback
+    from foleygan_tf.training.trn import run_callbacks
 
     manifest = read_manifest(shards_dir)
     n_train = int(manifest["splits"]["train"]["examples"])
@@ -196,15 +196,7 @@ def fit_classifier(config, shards_dir, run_dir, *, epochs: int | None = None, ve
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"], jit_compile=bool(config.train.jit_compile))
     records: list = run.read_history()
-    cbs = [
-        keras.callbacks.BackupAndRestore(os.path.join(run.path, "backup"), delete_checkpoint=False),
-        keras.callbacks.ModelCheckpoint(os.path.join(run.checkpoint_dir, "epoch-{epoch:03d}.weights.h5"),
-                                        save_weights_only=True),
-        _latest_weights_callback(keras, os.path.join(run.path, WEIGHTS_NAME)),
-        keras.callbacks.TensorBoard(run.tensorboard_dir, write_graph=False, profile_batch=0),
-        _history_callback(keras, run, records),
-        *callbacks,
-    ]
+    cbs = run_callbacks(keras, run, records, WEIGHTS_NAME, callbacks)
     model.fit(train_ds, validation_data=val_ds, epochs=epochs, steps_per_epoch=max(1, n_train // batch),
               callbacks=cbs, verbose=verbose, shuffle=False)
     return model, list(records)

@@ -447,37 +447,40 @@ class ActionRecognizer(keras.Model):
 
     # ---- forward ----------------------------------------------------------------------------
     def _features(self, frames, training, dropout=None):
-        """uint8 [B, T, H, W, 3] → projected features [B, T, projection_dim]; ``dropout=False``
+        """uint8 [B, T, S, S, 3] (already :meth:`_resized`) → projected features [B, T, projection_dim]; ``dropout=False``
         skips the projection's dropout (the pair head's view, see :meth:`call`)."""
         import tensorflow as tf
 
         shape = tf.shape(frames)
         b, t = shape[0], shape[1]
-        flat = self._resized(tf.reshape(frames, tf.concat([[-1], shape[2:]], axis=0)))
+        flat = tf.reshape(frames, [-1, self.frame_size, self.frame_size, 3])
         feats = self.encoder(flat, training=training)
         feats = tf.reshape(feats, tf.stack([b, t, tf.shape(feats)[-1]]))
         if dropout is None:
             return self.projection(feats, training=training)
         return self.projection(feats, training=training and dropout), feats
 
-    def _resized(self, flat):
-        """uint8 frames ``[N, H, W, 3]`` → ``[N, S, S, 3]`` (``S = video.frame_size``)."""
+    def _resized(self, frames):
+        """uint8 clips ``[B, T, H, W, 3]`` → ``[B, T, S, S, 3]`` (``S = video.frame_size``), once per
+        call for both the backbone and the motion stream; a no-op for frames of that size."""
         import tensorflow as tf
 
-        if flat.shape[1] != self.frame_size or flat.shape[2] != self.frame_size:
+        if frames.shape[2] != self.frame_size or frames.shape[3] != self.frame_size:
+            shape = tf.shape(frames)
+            flat = tf.reshape(frames, tf.concat([[-1], shape[2:]], axis=0))
             flat = tf.image.resize(flat, (self.frame_size, self.frame_size), antialias=True)
             flat = tf.cast(tf.clip_by_value(tf.round(flat), 0.0, 255.0), tf.uint8)
-        return tf.ensure_shape(flat, (None, self.frame_size, self.frame_size, 3))
+            frames = tf.reshape(flat, tf.stack([shape[0], shape[1], self.frame_size, self.frame_size, 3]))
+        return tf.ensure_shape(frames, (None, None, self.frame_size, self.frame_size, 3))
 
     def _motion_features(self, frames, training):
-        """uint8 frames ``[B, T, H, W, 3]`` → motion-stream features ``[B, T − 1, 2d]``: the
-        motion encoder on ``(frame_t+1 − frame_t) / 255`` of the resized frames."""
+        """uint8 frames ``[B, T, S, S, 3]`` (already :meth:`_resized`) → motion-stream features
+        ``[B, T − 1, 2d]``: the motion encoder on ``(frame_t+1 − frame_t) / 255``."""
         import tensorflow as tf
 
         shape = tf.shape(frames)
         b, t = shape[0], shape[1]
-        flat = tf.cast(self._resized(tf.reshape(frames, tf.concat([[-1], shape[2:]], axis=0))), tf.float32)
-        clip = tf.reshape(flat, tf.stack([b, t, self.frame_size, self.frame_size, 3]))
+        clip = tf.cast(frames, tf.float32)
         diff = (clip[:, 1:] - clip[:, :-1]) / 255.0
         feats = self.motion_encoder(tf.reshape(diff, [-1, self.frame_size, self.frame_size, 3]),
                                     training=training)
@@ -504,7 +507,7 @@ class ActionRecognizer(keras.Model):
 
         frames, num_frames = self._unpack(inputs)
         training = bool(training)
-        frames = tf.convert_to_tensor(frames)
+        frames = self._resized(tf.convert_to_tensor(frames))   # once, for every stream
         t = tf.shape(frames)[1]
         t2 = tf.maximum(t, 2)  # one-frame clips are repeated to two frames: one pair exists
         seed = self.segment_seed if training else None

@@ -110,28 +110,11 @@ def waveform_onset_l1(fake, real, codec):
     Griffin-Lim iterations included). The loss of ``gan.waveform_onset_loss`` (our addition,
     docs/training.md): the image-domain losses cannot see how G's phase channel smears or splits
     an attack once the image is turned into sound."""
-    fake_env = _onset_envelope(codec.decode(tf.cast(fake, tf.float32)), codec.sample_rate)
-    real_env = _onset_envelope(codec.decode(tf.cast(real, tf.float32)), codec.sample_rate)
+    from foleygan_tf.data.pipeline import audio_onset_envelope
+
+    fake_env, _ = audio_onset_envelope(codec.decode(tf.cast(fake, tf.float32)), codec.sample_rate)
+    real_env, _ = audio_onset_envelope(codec.decode(tf.cast(real, tf.float32)), codec.sample_rate)
     return tf.reduce_mean(tf.abs(fake_env - tf.stop_gradient(real_env)))
-
-
-def _onset_envelope(wave, sample_rate):
-    """``data.pipeline.audio_onset_envelope`` with a gradient-safe magnitude (zero-padded frames
-    have |X| = 0, where d|X| is undefined) → ``[B, F]``."""
-    import math
-
-    from foleygan_tf.data.pipeline import ONSET_FFT_S, ONSET_HOP_S
-
-    n_fft = max(16, 1 << int(math.ceil(math.log2(ONSET_FFT_S * sample_rate))))
-    hop = max(1, int(round(sample_rate * ONSET_HOP_S)))
-    spec = tf.signal.stft(tf.pad(wave, [[0, 0], [n_fft // 2, n_fft // 2]]), n_fft, hop, n_fft, pad_end=False)
-    mag = tf.sqrt(tf.square(tf.math.real(spec)) + tf.square(tf.math.imag(spec)) + 1e-12)
-    logm = tf.math.log(1e-3 + mag)
-    flux = tf.reduce_sum(tf.nn.relu(logm[:, 1:] - logm[:, :-1]), axis=-1)
-    flux = tf.concat([tf.zeros_like(flux[:, :1]), flux], axis=-1)
-    # normalised per clip like the metric, but no gradient through the normaliser: through it a
-    # near-silent clip's tiny maximum turns into gradients ~1e5 times the other losses'
-    return flux / tf.stop_gradient(tf.reduce_max(flux, axis=-1, keepdims=True) + 1e-6)
 
 
 def accumulate_gradients(loss_fn, variables, group, k: int):

@@ -81,6 +81,23 @@ def _latest_weights_callback(keras, path: str):
     return SaveLatest()
 
 
+def run_callbacks(keras, run, records: list, weights_name: str, extra=()) -> list:
+    """The callbacks of a resumable ``model.fit`` into the run directory ``run``: BackupAndRestore
+    (kept after the run, delete_checkpoint=False: a later call with more epochs continues), a
+    weights file per epoch, the latest weights as ``weights_name``, TensorBoard and the
+    ``history.json`` records, then ``extra``. Shared by ``fit_trn`` and the evaluation
+    classifier."""
+    return [
+        keras.callbacks.BackupAndRestore(os.path.join(run.path, "backup"), delete_checkpoint=False),
+        keras.callbacks.ModelCheckpoint(os.path.join(run.checkpoint_dir, "epoch-{epoch:03d}.weights.h5"),
+                                        save_weights_only=True),
+        _latest_weights_callback(keras, os.path.join(run.path, weights_name)),
+        keras.callbacks.TensorBoard(run.tensorboard_dir, write_graph=False, profile_batch=0),
+        _history_callback(keras, run, records),
+        *extra,
+    ]
+
+
 def fit_trn(config, train_ds, val_ds, run_dir, *, epochs: int | None = None,
             steps_per_epoch: int | None = None, verbose: int = 0, callbacks=(), model=None):
     """Train the action recognizer described by ``config`` and record the run in ``run_dir``.
@@ -123,16 +140,7 @@ def fit_trn(config, train_ds, val_ds, run_dir, *, epochs: int | None = None,
                   jit_compile=bool(config.train.jit_compile))
 
     records: list = run.read_history()
-    cbs = [
-        # kept after the run (delete_checkpoint=False): a later call with more epochs continues
-        keras.callbacks.BackupAndRestore(os.path.join(run.path, "backup"), delete_checkpoint=False),
-        keras.callbacks.ModelCheckpoint(os.path.join(run.checkpoint_dir, "epoch-{epoch:03d}.weights.h5"),
-                                        save_weights_only=True),
-        _latest_weights_callback(keras, os.path.join(run.path, WEIGHTS_NAME)),
-        keras.callbacks.TensorBoard(run.tensorboard_dir, write_graph=False, profile_batch=0),
-        _history_callback(keras, run, records),
-        *callbacks,
-    ]
+    cbs = run_callbacks(keras, run, records, WEIGHTS_NAME, callbacks)
     model.fit(train_ds, validation_data=val_ds, epochs=epochs, steps_per_epoch=steps_per_epoch,
               callbacks=cbs, verbose=verbose, shuffle=False)  # the datasets shuffle themselves
     return model, list(records)
