@@ -150,6 +150,10 @@ class GANConfig:
     attention_resolution: int = 64  # BigGAN-512: self-attention at 64×64 in G and D (reference)
     guidance: str = "both"          # none | global | spatial | both (Table I ablation "without visual guidance")
     guidance_channels: int = 32     # width of the S_act encoder (our choice; docs)
+    # Width of the curve gate (models.guidance.CurveGate): a learned, full-time-resolution
+    # function of the action curve added to G's pre-tanh output, so the timing G is given reaches
+    # the output rows directly. 0 = off (the paper's G). Our addition (docs/models.md "Curve gate").
+    curve_gate: int = 0
     # Whether D also gets S_act (concatenated to its input image): then D can tell a sound whose
     # onsets do not follow the video from one that does, and G gets a gradient towards sync. Not
     # in the paper (D(x, y) in eq. 3); on in `make default-models` (docs/training.md).
@@ -185,6 +189,11 @@ class GANConfig:
     # metric's analysis): what the image losses cannot see — how the generated phase smears or
     # splits an attack. 0 = the paper's objective. Our addition (docs/training.md).
     waveform_onset_loss: float = 0.0
+    # Same for the fine log-magnitude STFT (the onset analysis: ≈ 46 ms window, 10 ms hop) of G's
+    # image decoded with G's own phase channel (no Griffin-Lim) vs the real window's audio: inside
+    # one image frame only the phase places an attack in time. 0 = the paper's objective. Needs
+    # audio.encoding lms or stft. Our addition (docs/training.md "Fourth session").
+    waveform_stft_loss: float = 0.0
     # BigGAN EMA of G (the exported weights). 0.9999 keeps 0.9999^N of the weights at ema_start
     # after N updates: fine for BigGAN's 10⁵ updates, but after 1–3k updates the EMA is still
     # mostly the *untrained* G — the reason the first default models sounded like noise.
@@ -274,6 +283,13 @@ class Config:
             raise ValueError(f"gan.guidance_source must be one of {GUIDANCE_SOURCES}, got {self.gan.guidance_source!r}")
         if self.gan.guidance not in GUIDANCE_MODES:
             raise ValueError(f"gan.guidance must be one of {GUIDANCE_MODES}, got {self.gan.guidance!r}")
+        if self.gan.curve_gate < 0:
+            raise ValueError(f"gan.curve_gate must be ≥ 0 (0 = off), got {self.gan.curve_gate}")
+        if self.gan.curve_gate and self.gan.guidance == "none":
+            raise ValueError("gan.curve_gate needs the action curve: set gan.guidance to global, spatial or both")
+        if self.gan.waveform_stft_loss and self.audio.encoding not in ("lms", "stft"):
+            raise ValueError("gan.waveform_stft_loss needs a phase channel: audio.encoding lms or stft, "
+                             f"got {self.audio.encoding!r}")
         if self.num_classes < 1:
             raise ValueError("num_classes must be ≥ 1")
         if len(self.class_names) != self.num_classes:

@@ -208,6 +208,50 @@ def test_action_curve_reaches_output(M):
     assert diff[8:16].mean() > 3 * np.delete(diff, np.r_[8:16]).mean()
 
 
+def test_curve_gate_starts_as_the_plain_generator(M):
+    """gan.curve_gate: zero-initialised projection, so a new G equals the plain G with the same
+    weights; once the projection is non-zero the gate changes the output."""
+    cfg = _cfg("tiny", "gan.curve_gate=4")
+    G, plain = M.Generator(cfg), M.Generator(_cfg("tiny"))
+    assert _params(G) - _params(plain) == _params(G.curve_gate) == (5 * 4 + 4) + (5 * 4 * 4 + 4) + (4 + 1) * 64 * 3
+    for w_plain, w in zip(plain.weights, [w for w in G.weights if not w.path.startswith(G.curve_gate.path)]):
+        w_plain.assign(w)
+    inputs = _g_inputs(cfg, batch=1)
+    np.testing.assert_array_equal(G(inputs, training=False).numpy(), plain(inputs, training=False).numpy())
+    G.curve_gate.projection.assign(np.random.default_rng(0).standard_normal(G.curve_gate.projection.shape))
+    assert np.abs(G(inputs, training=False).numpy() - plain(inputs, training=False).numpy()).max() > 1e-2
+
+
+def test_curve_gate_is_time_local(M):
+    """A change of the curve in rows 20–27 moves exactly the gate rows the two kernel-5 convs
+    reach (16–31) and no other row; every frequency bin and channel of those rows can move."""
+    from foleygan_tf.models.guidance import CurveGate
+
+    gate = CurveGate(64, 64, 4)
+    gate.build((None, 64))
+    rng = np.random.default_rng(0)
+    # positive kernels on a positive curve: no ReLU is dead, so every row in reach must move
+    gate.kernel1.assign(np.abs(rng.standard_normal(gate.kernel1.shape)) + 0.1)
+    gate.kernel2.assign(np.abs(rng.standard_normal(gate.kernel2.shape)) + 0.1)
+    gate.projection.assign(rng.standard_normal(gate.projection.shape))
+    curve = rng.uniform(0, 1, (1, 64)).astype("float32")
+    changed = curve.copy()
+    changed[:, 20:28] += 1.0
+    base = gate(curve).numpy()
+    assert base.shape == (1, 64, 64, 3)
+    diff = np.abs(gate(changed).numpy() - base)[0]
+    assert diff[16:32].max(axis=(1, 2)).min() > 1e-3
+    assert diff[:16].max() == diff[32:].max() == 0.0
+    assert diff[24].min() > 0.0
+
+
+def test_curve_gate_config_errors(M):
+    with pytest.raises(ValueError, match="curve_gate needs the action curve"):
+        _cfg("tiny", "gan.guidance=none", "gan.curve_gate=4")
+    with pytest.raises(ValueError, match="curve_gate must be ≥ 0"):
+        _cfg("tiny", "gan.curve_gate=-1")
+
+
 @pytest.mark.parametrize("mode,affects", [("none", False), ("global", True), ("both", True)])
 def test_guidance_modes(M, mode, affects):
     cfg = _cfg("tiny", f"gan.guidance={mode}")
@@ -257,7 +301,7 @@ def test_class_probabilities_match_indices(M):
 # ---- serialisation ------------------------------------------------------------------------------
 
 def test_models_get_config_round_trip(M):
-    cfg = _cfg("tiny", "gan.d_sees_action=true")
+    cfg = _cfg("tiny", "gan.d_sees_action=true", "gan.curve_gate=4")
     for model in (M.Generator(cfg), M.Discriminator(cfg)):
         clone = type(model).from_config(model.get_config())
         assert clone.get_config() == model.get_config()
@@ -269,8 +313,9 @@ def test_models_get_config_round_trip(M):
 def test_analytic_flops_match_traced_graph(M):
     from foleygan_tf.models.stats import analytic_flops, gan_input_specs, graph_flops
 
-    cfg = _cfg("tiny", "gan.guidance=both", "gan.d_sees_action=true")
+    cfg = _cfg("tiny", "gan.guidance=both", "gan.d_sees_action=true", "gan.curve_gate=4")
     G, D = M.Generator(cfg), M.Discriminator(cfg)
+    assert "curve_gate" in G.named_parts()
     for model, disc in ((G, False), (D, True)):
         analytic = sum(analytic_flops(layer) for layer in model.named_parts().values())
         traced = graph_flops(lambda x: model(x, training=False),

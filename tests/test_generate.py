@@ -213,3 +213,28 @@ def test_audio_duration_equals_video_duration(models, tmp_path, seconds, fps):
     write_silent_video(inp, seconds, fps)
     r = FoleyPipeline.from_saved_models(models).generate(inp, tmp_path / "out.mp4", seed=1, wav=True)
     _check_output(inp, tmp_path / "out.mp4", wav=r["wav"])
+
+
+def test_trn_and_generator_must_share_classes_and_spectrogram_settings():
+    """FoleyPipeline refuses a TRN export whose S_act is not the generator's image (another
+    encoding, geometry or class list) in one line; decode-only settings may differ."""
+    from foleygan_tf.config import get_preset
+    from foleygan_tf.inference.pipeline import check_compatible
+
+    cfg = get_preset("tiny")
+    audio = cfg.to_dict()["audio"]
+    names = list(cfg.class_names)
+    trn = {"class_names": names, "config": {"audio": dict(audio)}}
+    check_compatible(trn, {"class_names": names, "config": {"audio": dict(audio, lms_refine_iters=0)}})
+    with pytest.raises(ValueError) as err:
+        check_compatible(trn, {"class_names": names, "config": {"audio": dict(audio, encoding="stft")}}, "a/trn", "a/gen")
+    msg = str(err.value)
+    assert "audio.encoding 'lms' vs 'stft'" in msg and "a/trn" in msg and "a/gen" in msg and "\n" not in msg
+    with pytest.raises(ValueError, match="different classes"):
+        check_compatible(trn, {"class_names": names[::-1], "config": {"audio": dict(audio)}})
+    # exports without a config: image size and sample rate only
+    check_compatible({"class_names": names, "image_size": 64, "sample_rate": 689},
+                     {"class_names": names, "image_size": 64, "sample_rate": 689})
+    with pytest.raises(ValueError, match="audio.image_size 64 vs 128"):
+        check_compatible({"class_names": names, "image_size": 64, "sample_rate": 689},
+                         {"class_names": names, "image_size": 128, "sample_rate": 689})

@@ -112,5 +112,13 @@ def test_gan_guidance_from_audio_onsets(tf):
     assert len(peaks) == 2 and abs(peaks[0] - 4.5 / fps) < 0.07 and abs(peaks[1] - 15.5 / fps) < 0.07
     quiet = curve[(np.abs(centres - 4.5 / fps) > 0.3) & (np.abs(centres - 15.5 / fps) > 0.3) & (centres < 2.9)]
     assert quiet.max() < 0.2 and quiet.min() > 1.0 / 12 - 0.01     # the chance level 1/C, not 0
+    # the waveform STFT loss needs the real audio in the GAN batch (and the dataset must keep it)
+    from foleygan_tf.commands.train_gan import needs_wave
+
+    wave_cfg = apply_overrides(cfg, ["gan.waveform_stft_loss=1"])
+    with_wave = guidance_mapper(None, wave_cfg)(batch)
+    assert set(with_wave) == set(out) | {"wave"} and with_wave["wave"] is batch["wave"]
+    assert needs_wave(cfg) and needs_wave(apply_overrides(get_preset("tiny"), ["gan.waveform_stft_loss=1"]))
+    assert not needs_wave(get_preset("tiny"))
     with pytest.raises(ValueError, match="guidance_source"):
         apply_overrides(get_preset("tiny"), ["gan.guidance_source=labels"])

@@ -46,17 +46,25 @@ def guidance_mapper(trn, config):
             p_act, num_pairs = out["p_act"], out["num_pairs"]
         s_act, steps = action_spectrogram(p_act, batch["fps"], config.audio, lengths=num_pairs,
                                           codec=codec, with_steps=True)
-        return {"image": batch["spectrogram"], "class": batch["label"],
-                "action_spectrogram": s_act, "action_curve": steps}
+        out = {"image": batch["spectrogram"], "class": batch["label"],
+               "action_spectrogram": s_act, "action_curve": steps}
+        if config.gan.waveform_stft_loss > 0:  # the real audio is the loss's target
+            out["wave"] = batch["wave"]
+        return out
 
     return add_guidance
+
+
+def needs_wave(config) -> bool:
+    """Whether GAN batches must carry the real audio (audio-onset guidance, waveform STFT loss)."""
+    return config.gan.guidance_source == "audio_onsets" or config.gan.waveform_stft_loss > 0
 
 
 def gan_training_dataset(shards_dir, split, config, trn, batch_size, training=True):
     from foleygan_tf.data import gan_dataset
 
     return gan_dataset(shards_dir, split, config, training=training, batch_size=batch_size, seed=config.seed,
-                       include_wave=config.gan.guidance_source == "audio_onsets",
+                       include_wave=needs_wave(config),
                        batch_map_fn=guidance_mapper(trn, config),
                        drop_remainder=True)
 

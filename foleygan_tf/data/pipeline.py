@@ -185,10 +185,11 @@ ONSET_HOP_S = 0.01
 ONSET_THRESHOLD = 0.3
 
 
-def audio_onset_envelope(wave, sample_rate: int):
-    """Spectral-flux onset strength of mono waves ``[N]`` or ``[B, N]`` → ``(env [.., F], times
-    [F] s)``, normalised per clip to a maximum of 1 (0 for silence). Frame ``i`` is centred at
-    ``i · hop`` (the wave is zero-padded by half a window each side). TensorFlow ops."""
+def onset_analysis_magnitude(wave, sample_rate: int):
+    """``|STFT|`` of mono waves ``[N]`` or ``[B, N]`` at the sync metric's onset analysis (≈ 46 ms
+    Hann window, 10 ms hop at any rate; zero-padded by half a window each side, so frame ``i`` is
+    centred at ``i · hop``) → ``(magnitude [.., F, K], hop)``. TensorFlow ops; the magnitude is
+    ``sqrt(re² + im² + 1e-12)`` — a finite gradient on all-zero frames (values change by ≤ 1e-6)."""
     import math
 
     wave = tf.convert_to_tensor(wave, tf.float32)
@@ -196,9 +197,14 @@ def audio_onset_envelope(wave, sample_rate: int):
     hop = max(1, int(round(sample_rate * ONSET_HOP_S)))
     pad = [[0, 0]] * (wave.shape.rank - 1) + [[n_fft // 2, n_fft // 2]]
     spec = tf.signal.stft(tf.pad(wave, pad), n_fft, hop, n_fft, pad_end=False)            # [.., F, K]
-    # |X| as sqrt(re² + im² + 1e-12): a finite gradient on the all-zero padded frames, for
-    # gan.waveform_onset_loss, which differentiates this envelope (values change by ≤ 1e-6)
-    spec = tf.sqrt(tf.square(tf.math.real(spec)) + tf.square(tf.math.imag(spec)) + 1e-12)
+    return tf.sqrt(tf.square(tf.math.real(spec)) + tf.square(tf.math.imag(spec)) + 1e-12), hop
+
+
+def audio_onset_envelope(wave, sample_rate: int):
+    """Spectral-flux onset strength of mono waves ``[N]`` or ``[B, N]`` → ``(env [.., F], times
+    [F] s)``, normalised per clip to a maximum of 1 (0 for silence), on
+    :func:`onset_analysis_magnitude`'s frames. TensorFlow ops."""
+    spec, hop = onset_analysis_magnitude(wave, sample_rate)
     logm = tf.math.log(1e-3 + spec)
     flux = tf.reduce_sum(tf.nn.relu(logm[..., 1:, :] - logm[..., :-1, :]), axis=-1)      # frame i+1
     flux = tf.concat([tf.zeros_like(flux[..., :1]), flux], axis=-1)

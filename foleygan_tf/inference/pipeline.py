@@ -101,6 +101,28 @@ def crossfade_weights(starts: list[int], length: int, total: int, fade: int) -> 
     return out
 
 
+# Audio settings that only the decoder reads: a TRN and a generator may differ in them.
+DECODE_ONLY_AUDIO = ("griffin_lim_iters", "lms_refine_iters")
+
+
+def check_compatible(trn_meta: dict, gen_meta: dict, trn_dir="trn", generator_dir="generator") -> None:
+    """``ValueError`` (one line, naming both directories) unless the TRN export's S_act is the
+    image the generator was trained on: same classes and the same audio settings (geometry and
+    encoding; decode-only settings may differ). Old exports without a config are compared on
+    image size and sample rate only."""
+    if trn_meta["class_names"] != gen_meta["class_names"]:
+        raise ValueError(f"{trn_dir} and {generator_dir} were trained on different classes")
+    ta, ga = (trn_meta.get("config") or {}).get("audio"), (gen_meta.get("config") or {}).get("audio")
+    if ta is not None and ga is not None:
+        differ = sorted(k for k in set(ta) | set(ga) if k not in DECODE_ONLY_AUDIO and ta.get(k) != ga.get(k))
+    else:
+        differ = [k for k in ("image_size", "sample_rate") if trn_meta.get(k) != gen_meta.get(k)]
+    if differ:
+        shown = ", ".join(f"audio.{k} {(ta or trn_meta).get(k)!r} vs {(ga or gen_meta).get(k)!r}" for k in differ[:4])
+        raise ValueError(f"{trn_dir} and {generator_dir} use different spectrogram settings ({shown}): "
+                         "the TRN's action spectrogram would not be the image the generator was trained on")
+
+
 def _read_json(path):
     with open(path) as f:
         return json.load(f)
@@ -124,11 +146,7 @@ class FoleyPipeline:
         self._gen = tf.saved_model.load(self.generator_dir)
         self.trn_meta = _read_json(self._trn.metadata_file.asset_path.numpy().decode())
         self.gen_meta = _read_json(self._gen.metadata_file.asset_path.numpy().decode())
-        if self.trn_meta["class_names"] != self.gen_meta["class_names"]:
-            raise ValueError(f"{trn_dir} and {generator_dir} were trained on different classes")
-        if self.trn_meta["image_size"] != self.gen_meta["image_size"] \
-                or self.trn_meta["sample_rate"] != self.gen_meta["sample_rate"]:
-            raise ValueError(f"{trn_dir} and {generator_dir} use different spectrogram geometries")
+        check_compatible(self.trn_meta, self.gen_meta, trn_dir, generator_dir)
         self.serve_trn = self._trn.signatures["serving_default"]
         self.serve_gen = self._gen.signatures["serving_default"]
         self.sample_z_fn = self._gen.signatures["sample_z"]

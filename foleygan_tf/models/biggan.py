@@ -23,7 +23,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from foleygan_tf.models.guidance import GuidanceEncoder
+from foleygan_tf.models.guidance import CurveGate, GuidanceEncoder
 from foleygan_tf.models.layers import (BN_MOMENTUM, ClassEmbedding, DBlock, GBlock, SelfAttention,
                                        SNConv2D, SNDense, SNEmbedding)
 
@@ -94,7 +94,8 @@ class Generator(keras.Model):
       SN-Dense that makes the 4×4×16ch input, chunk i+1 conditions block i.
     * Per-block conditioning vector: ``[shared(class), z chunk (, global guidance)]``.
     * Self-attention after the block whose output resolution is ``gan.attention_resolution``.
-    * Output: BN (affine) → ReLU → SNConv3×3 → tanh, in float32.
+    * Output: BN (affine) → ReLU → SNConv3×3 (+ the curve gate, ``gan.curve_gate``) → tanh, in
+      float32.
     """
 
     def __init__(self, config, **kwargs):
@@ -133,6 +134,8 @@ class Generator(keras.Model):
         self.attention = SelfAttention(self.arch[self.attention_index][1], sn_eps=g.sn_eps, **policy)
         self.output_bn = keras.layers.BatchNormalization(epsilon=g.bn_eps, momentum=BN_MOMENTUM, **policy)
         self.output_conv = SNConv2D(IMAGE_CHANNELS, 3, sn_eps=g.sn_eps, **policy)
+        self.curve_gate = (CurveGate(self.image_size, self.image_size, g.curve_gate, IMAGE_CHANNELS, **policy)
+                           if g.curve_gate else None)
         self.build()
 
     def build(self, input_shape=None):
@@ -149,6 +152,8 @@ class Generator(keras.Model):
                 self.attention.build((None, 2 * res, 2 * res, o))
         self.output_bn.build((None, r, r, self.arch[-1][1]))
         self.output_conv.build((None, r, r, self.arch[-1][1]))
+        if self.curve_gate is not None:
+            self.curve_gate.build((None, r))
         self.built = True
 
     def call(self, inputs, training=None):
@@ -172,8 +177,10 @@ class Generator(keras.Model):
             if k == self.attention_index:
                 h = self.attention(h, training=training)
         h = ops.relu(self.output_bn(h, training=training))
-        h = self.output_conv(h, training=training)
-        return ops.tanh(ops.cast(h, "float32"))
+        h = ops.cast(self.output_conv(h, training=training), "float32")
+        if self.curve_gate is not None:
+            h = h + ops.cast(self.curve_gate(inputs["action_curve"]), "float32")
+        return ops.tanh(h)
 
     # ---- introspection (describe, docs, tests) ----------------------------------------------
     def named_parts(self):
@@ -189,6 +196,8 @@ class Generator(keras.Model):
                 parts[f"attention_{res}"] = self.attention
         parts["output_bn"] = self.output_bn
         parts["output_conv"] = self.output_conv
+        if self.curve_gate is not None:
+            parts["curve_gate"] = self.curve_gate
         return parts
 
     def attention_resolution(self):

@@ -24,7 +24,9 @@ the gradients of ``accumulation_steps`` micro-batches (paper §V-B: 16 × 128 = 
   / ``g_magnitude`` on the whole log-magnitude channel (pix2pix's paired L1), and
   ``gan.waveform_onset_loss`` / ``g_wave_onset`` on the onset envelope of the *decoded waveform*
   (codec decode + ISTFT inside the step, as the export does), against that of the decoded real
-  image.
+  image; and ``gan.waveform_stft_loss`` / ``g_wave_stft`` on the fine log-magnitude STFT (the onset
+  analysis: ≈ 46 ms window, 10 ms hop) of G's image decoded *with its own phase channel* (no
+  Griffin-Lim) against that of the real window's audio.
 
 The optimizers' ``iterations`` count their own updates: D's is the ``optimizer_updates`` of the
 history, and a ``train_step`` advances it by ``d_steps``.
@@ -42,7 +44,7 @@ from foleygan_tf.models import Discriminator, Generator, ModelEMA, orthogonal_re
 
 
 METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "ortho_reg",
-                "g_envelope", "g_spectrum", "g_onset", "g_magnitude", "g_wave_onset")
+                "g_envelope", "g_spectrum", "g_onset", "g_magnitude", "g_wave_onset", "g_wave_stft")
 
 
 def hinge_d_loss(real_logits, fake_logits):
@@ -117,6 +119,40 @@ def waveform_onset_l1(fake, real, codec):
     return tf.reduce_mean(tf.abs(fake_env - tf.stop_gradient(real_env)))
 
 
+# log(ε + |X|) of the fine analysis: the floor of the onset envelope's log (data.pipeline)
+WAVE_STFT_EPS = 1e-3
+
+
+def phase_decoding_codec(audio_config):
+    """The codec that decodes G's image with G's own phase channel and no Griffin-Lim (LMS:
+    ``lms_refine_iters = 0``; STFT decodes with its phase anyway) — what ``gan.waveform_stft_loss``
+    trains. Raises ``ValueError`` for encodings without a phase channel (ms, mfcc, cqt)."""
+    import dataclasses
+
+    from foleygan_tf.audio import SpectrogramCodec
+
+    if audio_config.encoding not in ("lms", "stft"):
+        raise ValueError(f"gan.waveform_stft_loss needs a phase channel: audio.encoding lms or stft, "
+                         f"got {audio_config.encoding!r}")
+    return SpectrogramCodec(dataclasses.replace(audio_config, lms_refine_iters=0))
+
+
+def waveform_stft_l1(fake, real_wave, codec):
+    """``mean |log(ε + |S(decode(fake))|) − log(ε + |S(real_wave)|)|`` with ``S`` the onset analysis
+    STFT (``data.pipeline.onset_analysis_magnitude``: ≈ 46 ms window, 10 ms hop) and ``decode``
+    :func:`phase_decoding_codec`'s (G's phase channel, no Griffin-Lim: a linear ISTFT, so the
+    gradient is well conditioned and reaches the phase channel). The loss of
+    ``gan.waveform_stft_loss`` (our addition, docs/training.md): within one of the image's STFT
+    frames only the phase places an attack in time; this asks G for a phase that does.
+    ``fake`` [B, R, R, 3], ``real_wave`` [B, clip_samples] → scalar."""
+    from foleygan_tf.data.pipeline import onset_analysis_magnitude
+
+    fake_mag, _ = onset_analysis_magnitude(codec.decode(tf.cast(fake, tf.float32)), codec.sample_rate)
+    real_mag, _ = onset_analysis_magnitude(tf.cast(real_wave, tf.float32), codec.sample_rate)
+    return tf.reduce_mean(tf.abs(tf.math.log(WAVE_STFT_EPS + fake_mag)
+                                 - tf.stop_gradient(tf.math.log(WAVE_STFT_EPS + real_mag))))
+
+
 def accumulate_gradients(loss_fn, variables, group, k: int):
     """Sum the gradients of ``loss_fn`` over the ``k`` micro-batches of ``group`` with a
     ``tf.while_loop`` (loop-carried sums: the accumulators). ``loss_fn(batch) → (loss, parts)``;
@@ -169,6 +205,8 @@ class FoleyGAN(keras.Model):
             from foleygan_tf.audio import SpectrogramCodec
 
             self.codec = SpectrogramCodec(config.audio)
+        self.wave_stft_weight = float(getattr(config.gan, "waveform_stft_loss", 0.0))
+        self.phase_codec = phase_decoding_codec(config.audio) if self.wave_stft_weight > 0 else None
         self.seed_generator = tf.random.Generator.from_seed(config.seed)
         self.phase = "adversarial"
         self.g_updates = tf.Variable(0, dtype=tf.int64, trainable=False, name="g_updates",
@@ -312,6 +350,38 @@ class FoleyGAN(keras.Model):
             self.last_values[name].assign(value)
         return _logs({name: self.trackers[name].result() for name in values})
 
+    def generator_objective(self, fake, batch):
+        """G's loss for generated images ``fake`` [B, R, R, 3] of ``batch`` (one micro-batch).
+
+        Returns ``(loss, (adversarial, ortho, envelope, spectrum, onset, magnitude, wave_onset,
+        wave_stft))``: the hinge loss of D on ``fake`` plus orthogonal regularisation (the paper) plus the
+        weighted paired losses against the real images of the same windows (our additions, 0 =
+        off). The unweighted image losses are cheap means and always returned for logging; the
+        waveform losses need a decode and are computed only when weighted (0 otherwise;
+        ``gan.waveform_stft_loss`` needs the real audio as ``batch["wave"]``).
+        """
+        adversarial = hinge_g_loss(self.discriminator(self._d_inputs(fake, batch), training=True))
+        ortho = orthogonal_regularization(self.generator, self.config.gan.ortho_reg)
+        # the real spectrogram of the same window tells G *when* the sound is loud, its timbre, …
+        envelope = envelope_l1(fake, batch["image"])
+        spectrum = spectrum_l1(fake, batch["image"])
+        onset = onset_l1(fake, batch["image"])
+        magnitude = magnitude_l1(fake, batch["image"])
+        wave_onset = (waveform_onset_l1(fake, batch["image"], self.codec) if self.codec is not None
+                      else tf.zeros([]))
+        wave_stft = (waveform_stft_l1(fake, batch["wave"], self.phase_codec) if self.phase_codec is not None
+                     else tf.zeros([]))
+        loss = adversarial + ortho
+        for weight, term in ((self.envelope_weight, envelope), (self.spectrum_weight, spectrum),
+                             (self.onset_weight, onset), (self.magnitude_weight, magnitude)):
+            if weight > 0:
+                loss = loss + weight * term
+        if self.codec is not None:
+            loss = loss + self.wave_onset_weight * wave_onset
+        if self.phase_codec is not None:
+            loss = loss + self.wave_stft_weight * wave_stft
+        return loss, (adversarial, ortho, envelope, spectrum, onset, magnitude, wave_onset, wave_stft)
+
     def train_step(self, data):
         groups = self._split(data)
         if self.phase == "d_pretrain":
@@ -332,38 +402,16 @@ class FoleyGAN(keras.Model):
 
         def g_loss_fn(batch):
             fake = self.generator(self._g_inputs(batch, self._z(batch)), training=True)
-            adversarial = hinge_g_loss(self.discriminator(self._d_inputs(fake, batch), training=True))
-            ortho = orthogonal_regularization(self.generator, self.config.gan.ortho_reg)
-            # paired loudness-envelope loss (gan.envelope_loss; 0 = the paper's hinge loss only):
-            # the real spectrogram of the same window tells G *when* the sound is loud
-            envelope = envelope_l1(fake, batch["image"])
-            spectrum = spectrum_l1(fake, batch["image"])
-            onset = onset_l1(fake, batch["image"])
-            magnitude = magnitude_l1(fake, batch["image"])
-            # the decode is the costly part: only when weighted (logged as 0 otherwise)
-            wave_onset = (waveform_onset_l1(fake, batch["image"], self.codec) if self.codec is not None
-                          else tf.zeros([]))
-            loss = adversarial + ortho
-            if self.envelope_weight > 0:
-                loss = loss + self.envelope_weight * envelope
-            if self.spectrum_weight > 0:
-                loss = loss + self.spectrum_weight * spectrum
-            if self.onset_weight > 0:
-                loss = loss + self.onset_weight * onset
-            if self.magnitude_weight > 0:
-                loss = loss + self.magnitude_weight * magnitude
-            if self.codec is not None:
-                loss = loss + self.wave_onset_weight * wave_onset
-            return loss, (adversarial, ortho, envelope, spectrum, onset, magnitude, wave_onset)
+            return self.generator_objective(fake, batch)
 
-        g_loss_fn.num_parts = 7
+        g_loss_fn.num_parts = 8
 
         for d in range(self.d_steps):  # unrolled: d_steps is small (BigGAN: 2)
             d_grads, (d_loss, d_real, d_fake) = accumulate_gradients(d_loss_fn, d_vars, groups_at(groups, d), k)
             d_grads = [g / replicas for g in d_grads]
             self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
 
-        g_grads, (_, g_adv, ortho, envelope, spectrum, onset, magnitude, wave_onset) = accumulate_gradients(g_loss_fn, g_vars, groups_at(groups, self.d_steps - 1), k)
+        g_grads, (_, g_adv, ortho, envelope, spectrum, onset, magnitude, wave_onset, wave_stft) = accumulate_gradients(g_loss_fn, g_vars, groups_at(groups, self.d_steps - 1), k)
         g_grads = [g / replicas for g in g_grads]
         self.g_optimizer.apply_gradients(zip(g_grads, g_vars))
         self.g_updates.assign_add(1)
@@ -373,7 +421,7 @@ class FoleyGAN(keras.Model):
                   "d_grad_norm": tf.linalg.global_norm(d_grads), "g_grad_norm": tf.linalg.global_norm(g_grads),
                   "ortho_reg": ortho, "g_envelope": envelope,
                   "g_spectrum": spectrum, "g_onset": onset, "g_magnitude": magnitude,
-                  "g_wave_onset": wave_onset}
+                  "g_wave_onset": wave_onset, "g_wave_stft": wave_stft}
         for name, value in values.items():
             self.trackers[name].update_state(value)
             self.last_values[name].assign(value)

@@ -2,10 +2,11 @@
 
 We cannot measure GPU memory here (no GPU), and a CPU's peak RSS at the paper preset is dominated by
 the allocator's working set. What we *can* measure exactly is the graph: trace one D update and one
-G update (the very losses of ``FoleyGAN.train_step``) with ``tf.GradientTape`` inside a
-``tf.function`` and add up every forward tensor that the backward pass consumes — the activations
-that must stay alive between forward and backward. Doing it at micro-batch 1 and 2 separates the
-per-example part (activations) from the fixed part (e.g. bf16 copies of the weights).
+G update (the very losses of ``FoleyGAN.train_step``; G's is ``FoleyGAN.generator_objective``) with
+``tf.GradientTape`` inside a ``tf.function`` and add up every forward tensor that the backward pass
+consumes — the activations that must stay alive between forward and backward. Doing it at
+micro-batch 1 and 2 separates the per-example part (activations) from the fixed part (e.g. bf16
+copies of the weights).
 
 Estimate of the peak at micro-batch ``B`` (bytes)::
 
@@ -26,8 +27,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from foleygan_tf.models.sampling import orthogonal_regularization
-from foleygan_tf.training.gan import hinge_d_loss, hinge_g_loss
+from foleygan_tf.training.gan import hinge_d_loss
 
 GRADIENT_SCOPE = "gradient_tape/"
 
@@ -65,7 +65,8 @@ def _batch_spec(gan, batch: int) -> dict:
     return {"image": tf.TensorSpec([batch, r, r, 3], tf.float32),
             "class": tf.TensorSpec([batch], tf.int32),
             "action_spectrogram": tf.TensorSpec([batch, r, r, 3], tf.float32),
-            "action_curve": tf.TensorSpec([batch, r], tf.float32)}
+            "action_curve": tf.TensorSpec([batch, r], tf.float32),
+            "wave": tf.TensorSpec([batch, gan.config.audio.clip_samples], tf.float32)}
 
 
 def update_graphs(gan, batch: int) -> dict:
@@ -88,8 +89,7 @@ def update_graphs(gan, batch: int) -> dict:
     def g_update(data):
         with tf.GradientTape() as tape:
             fake = gan.generator(gan._g_inputs(data, z), training=True)
-            loss = hinge_g_loss(gan.discriminator(gan._d_inputs(fake, data), training=True))
-            loss = loss + orthogonal_regularization(gan.generator, gan.config.gan.ortho_reg)
+            loss = gan.generator_objective(fake, data)[0]
         return tape.gradient(loss, g_vars)
 
     spec = _batch_spec(gan, batch)
