@@ -37,6 +37,7 @@ ENCODINGS = ("stft", "lms", "ms", "mfcc", "cqt")
 GUIDANCE_MODES = ("none", "global", "spatial", "both")
 PAIR_TARGETS = ("clip_class", "audio_onsets")
 GUIDANCE_SOURCES = ("trn", "audio_onsets")
+PHASE_ENCODINGS = ("lms", "stft")   # encodings whose image carries a phase channel
 CLASSIFIER_BACKBONES = ("auto", "resnet50", "small_cnn")
 
 
@@ -287,9 +288,9 @@ class Config:
             raise ValueError(f"gan.curve_gate must be ≥ 0 (0 = off), got {self.gan.curve_gate}")
         if self.gan.curve_gate and self.gan.guidance == "none":
             raise ValueError("gan.curve_gate needs the action curve: set gan.guidance to global, spatial or both")
-        if self.gan.waveform_stft_loss and self.audio.encoding not in ("lms", "stft"):
-            raise ValueError("gan.waveform_stft_loss needs a phase channel: audio.encoding lms or stft, "
-                             f"got {self.audio.encoding!r}")
+        if self.gan.waveform_stft_loss and self.audio.encoding not in PHASE_ENCODINGS:
+            raise ValueError(f"gan.waveform_stft_loss needs a phase channel: audio.encoding one of "
+                             f"{PHASE_ENCODINGS}, got {self.audio.encoding!r}")
         if self.num_classes < 1:
             raise ValueError("num_classes must be ≥ 1")
         if len(self.class_names) != self.num_classes:

@@ -62,6 +62,18 @@ def test_guidance_check_on_default_models(tf):
     po = res["pact_onsets"]
     assert set(po["per_class"]) == {"footstep"} and po["overall"]["num_reference"] == 12
     assert 0.0 <= po["overall"]["f1"] <= 1.0
+    # its estimate count is the number of P_act's own peaks inside the windows, window by window
+    from foleygan_tf.evaluation.action_sync import pact_onset_times
+    from foleygan_tf.inference.pipeline import FoleyPipeline
+
+    pipe = FoleyPipeline.from_saved_models(DEFAULT_MODELS)
+    peaks = 0
+    for w in windows:
+        p_act = pipe.serve_trn(frames=tf.constant(w["frames"][None]), fps=tf.constant([w["fps"]], tf.float32))["p_act"]
+        times = pact_onset_times(p_act.numpy()[0], w["fps"])
+        peaks += int(np.sum(times < (w["valid_seconds"] or np.inf)))
+    assert po["overall"]["num_estimated"] == peaks
+
     assert "normal" in format_guidance_check(res) and "P_act peaks" in format_guidance_check(res)
 
 

@@ -26,12 +26,11 @@ def guidance_mapper(trn, config):
     import tensorflow as tf
 
     from foleygan_tf.audio import SpectrogramCodec
-    from foleygan_tf.data.pipeline import pair_onset_weights
+    from foleygan_tf.data.pipeline import onset_weights_to_pact, pair_onset_weights
     from foleygan_tf.models.action_spectrogram import action_spectrogram
 
     codec = SpectrogramCodec(config.audio)
     from_audio = config.gan.guidance_source == "audio_onsets"
-    chance = 1.0 / config.num_classes
 
     def add_guidance(batch):
         if from_audio:
@@ -39,7 +38,7 @@ def guidance_mapper(trn, config):
             w = pair_onset_weights(batch["wave"], batch["fps"], tf.shape(batch["frames"])[1] - 1,
                                    config.audio.sample_rate)
             valid = tf.range(tf.shape(w)[1])[None, :] < num_pairs[:, None]
-            p_act = tf.where(valid, chance + (1.0 - chance) * w, 0.0)
+            p_act = tf.where(valid, onset_weights_to_pact(w, config.num_classes), 0.0)
         else:
             out = trn.predict_actions({"frames": batch["frames"], "num_frames": batch["num_frames"]},
                                       class_index=batch["label"])

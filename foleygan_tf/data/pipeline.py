@@ -239,6 +239,15 @@ def pair_onset_weights(wave, fps, num_pairs, sample_rate: int, threshold: float 
     return w[0] if single else w
 
 
+def onset_weights_to_pact(weights, num_classes: int):
+    """Pair onset weights ``w`` in [0, 1] (:func:`pair_onset_weights`) → P_act on the audio-onset
+    2TRN's output scale, ``1/C + (1 − 1/C)·w``: chance level off the onsets, 1 on them — what a
+    perfect 2TRN with ``trn.pair_target = "audio_onsets"`` would output (GAN guidance with
+    ``gan.guidance_source = "audio_onsets"``, ``guidance_check``'s oracle). TensorFlow ops."""
+    chance = 1.0 / float(num_classes)
+    return chance + (1.0 - chance) * tf.convert_to_tensor(weights, tf.float32)
+
+
 def trn_dataset(shards_dir: str, split: str, cfg, training: bool = False, batch_size: int | None = None,
                 seed: int = 0, cache=False, drop_remainder: bool | None = None) -> tf.data.Dataset:
     """``(frames [B, T, S, S, 3] uint8, label [B] int32)`` batches for the TRNs (``B`` defaults to

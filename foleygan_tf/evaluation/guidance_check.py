@@ -92,19 +92,25 @@ def _derangement(groups: list, rng) -> np.ndarray:
     return perm
 
 
-def _pool(items: list[dict]) -> dict:
-    """P/R/F1 from summed counts (per-class pooling) + mean flatness/RMS."""
+def _pooled_onsets(items: list[dict]) -> dict:
+    """P/R/F1 from the summed onset counts of ``evaluation.sync.onset_scores`` results."""
     tp = sum(i["num_matched"] for i in items)
     est = sum(i["num_estimated"] for i in items)
     ref = sum(i["num_reference"] for i in items)
     precision = tp / est if est else (1.0 if ref == 0 else 0.0)
     recall = tp / ref if ref else (1.0 if est == 0 else 0.0)
     f1 = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+    return {"num_reference": ref, "num_estimated": est, "num_matched": tp,
+            "precision": precision, "recall": recall, "f1": f1}
+
+
+def _pool(items: list[dict]) -> dict:
+    """P/R/F1 from summed counts (per-class pooling) + mean flatness/RMS."""
     flat = [i["flatness"] for i in items if np.isfinite(i["flatness"])]
     rs = [i["event_r"] for i in items if i.get("event_r") is not None]
-    return {"windows": len(items), "num_reference": ref, "num_estimated": est, "num_matched": tp,
-            "precision": precision, "recall": recall, "f1": f1,
-            "onsets_per_second": est / max(1e-9, sum(i["seconds"] for i in items)),
+    pooled = _pooled_onsets(items)
+    return {"windows": len(items), **pooled,
+            "onsets_per_second": pooled["num_estimated"] / max(1e-9, sum(i["seconds"] for i in items)),
             "spectral_flatness": float(np.median(flat)) if flat else float("nan"),
             "rms": float(np.mean([i["rms"] for i in items])) if items else float("nan"),
             "event_correlation": float(np.mean(rs)) if rs else float("nan")}
@@ -311,33 +317,23 @@ def _pact_onset_scores(trn, windows, impulsive, window) -> dict:
         est = pact_onset_times(t["p_act"], w["fps"])
         s = onset_scores(w["events"], est[est < (w["valid_seconds"] or np.inf)], window)
         by_class.setdefault(w["class_name"], []).append(s)
-
-    def pool(items):
-        tp = sum(i["num_matched"] for i in items)
-        est = sum(i["num_estimated"] for i in items)
-        ref = sum(i["num_reference"] for i in items)
-        p = tp / est if est else 0.0
-        r = tp / ref if ref else 0.0
-        return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
-                "num_reference": ref, "num_estimated": est, "num_matched": tp}
-
-    return {"overall": pool([i for v in by_class.values() for i in v]),
-            "per_class": {c: pool(v) for c, v in sorted(by_class.items())}}
+    return {"overall": _pooled_onsets([i for v in by_class.values() for i in v]),
+            "per_class": {c: _pooled_onsets(v) for c, v in sorted(by_class.items())}}
 
 
 def _oracle_guidance(pipeline, windows) -> tuple[np.ndarray, np.ndarray]:
     """S_act [N, R, R, 3] and action curve [N, R] of the audio-onset target of each window's real
     audio on the TRN's output scale (mode ``oracle``)."""
     from foleygan_tf.config import AudioConfig
-    from foleygan_tf.data.pipeline import pair_onset_weights
+    from foleygan_tf.data.pipeline import onset_weights_to_pact, pair_onset_weights
     from foleygan_tf.models.action_spectrogram import action_spectrogram
 
     audio = AudioConfig(**pipeline.gen_meta["config"]["audio"])
-    chance = 1.0 / len(pipeline.class_names)
     images, curves = [], []
     for w in windows:
         pairs = max(len(w["frames"]), 2) - 1
-        p = chance + (1.0 - chance) * pair_onset_weights(w["wave"], w["fps"], pairs, audio.sample_rate).numpy()
+        p = onset_weights_to_pact(pair_onset_weights(w["wave"], w["fps"], pairs, audio.sample_rate),
+                                  len(pipeline.class_names)).numpy()
         s, c = action_spectrogram(p[None].astype(np.float32), w["fps"], audio, with_steps=True)
         images.append(s.numpy()[0])
         curves.append(c.numpy()[0])
@@ -389,7 +385,10 @@ def format_guidance_check(result: dict) -> str:
     if "pact_onsets" in result:
         po = result["pact_onsets"]
         o = po["overall"]
-        lines.append(f"P_act peaks ≥ 0.3 as onsets: P {o['precision']:.2f} R {o['recall']:.2f} F1 {o['f1']:.2f}; "
+        from foleygan_tf.evaluation.action_sync import PACT_ONSET_THRESHOLD
+
+        lines.append(f"P_act peaks ≥ {PACT_ONSET_THRESHOLD:g} as onsets: P {o['precision']:.2f} "
+                     f"R {o['recall']:.2f} F1 {o['f1']:.2f}; "
                      "per class F1 " + ", ".join(f"{c} {v['f1']:.2f}" for c, v in po["per_class"].items()))
     return "\n".join(lines)
 

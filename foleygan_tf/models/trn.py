@@ -51,6 +51,8 @@ _PKG = "foleygan_tf"
 
 #: How :class:`PairTRN` represents a consecutive frame pair (``trn.pair_input``).
 PAIR_INPUTS = ("difference", "concat", "concat_difference", "rgb_difference")
+# the pair inputs whose g-input is one feature vector wide (the others concatenate two)
+_SINGLE_WIDTH_PAIR_INPUTS = ("difference", "rgb_difference")
 
 
 def _with_seed_states(children, save_type, seed_generators):
@@ -218,7 +220,7 @@ def mtrn_param_count(num_frames: int = 8, feature_dim: int = 256, num_classes: i
 def pair_trn_param_count(feature_dim: int = 256, num_classes: int = 12, mlp_units: int = 256,
                          pair_input: str = "difference") -> int:
     """Analytic parameter count of :class:`PairTRN` (g: 2 × Dense(mlp_units), h: Dense(num_classes))."""
-    width = feature_dim if pair_input in ("difference", "rgb_difference") else 2 * feature_dim
+    width = feature_dim if pair_input in _SINGLE_WIDTH_PAIR_INPUTS else 2 * feature_dim
     return width * mlp_units + mlp_units + mlp_units * mlp_units + mlp_units + mlp_units * num_classes + num_classes
 
 
@@ -260,7 +262,7 @@ class PairTRN(keras.layers.Layer):
 
     def build(self, input_shape):
         d = int(input_shape[-1])
-        self.g1.build((None, None, d if self.pair_input in ("difference", "rgb_difference") else 2 * d))
+        self.g1.build((None, None, d if self.pair_input in _SINGLE_WIDTH_PAIR_INPUTS else 2 * d))
         self.g2.build((None, None, self.mlp_units))
         self.h.build((None, None, self.mlp_units))
         self.built = True
@@ -332,9 +334,9 @@ def build_trn_models(config):
     pair = PairTRN(num_classes=config.num_classes, mlp_units=t.mlp_units, pair_input=t.pair_input,
                    name="pair_trn")
     if t.pair_input == "rgb_difference":
-        from foleygan_tf.video.features import MOTION_FEATURE_DIM
+        from foleygan_tf.video.features import motion_feature_width
 
-        pair.build((None, None, 2 * min(int(config.video.feature_dim), MOTION_FEATURE_DIM)))
+        pair.build((None, None, motion_feature_width(config.video)))
     else:
         pair.build((None, None, t.projection_dim))
     return mtrn, pair
@@ -447,8 +449,9 @@ class ActionRecognizer(keras.Model):
 
     # ---- forward ----------------------------------------------------------------------------
     def _features(self, frames, training, dropout=None):
-        """uint8 [B, T, S, S, 3] (already :meth:`_resized`) → projected features [B, T, projection_dim]; ``dropout=False``
-        skips the projection's dropout (the pair head's view, see :meth:`call`)."""
+        """uint8 [B, T, S, S, 3] (already :meth:`_resized`) → projected features
+        [B, T, projection_dim]; ``dropout=False`` skips the projection's dropout (the pair head's
+        view, see :meth:`call`)."""
         import tensorflow as tf
 
         shape = tf.shape(frames)

@@ -130,10 +130,11 @@ def phase_decoding_codec(audio_config):
     import dataclasses
 
     from foleygan_tf.audio import SpectrogramCodec
+    from foleygan_tf.config import PHASE_ENCODINGS
 
-    if audio_config.encoding not in ("lms", "stft"):
-        raise ValueError(f"gan.waveform_stft_loss needs a phase channel: audio.encoding lms or stft, "
-                         f"got {audio_config.encoding!r}")
+    if audio_config.encoding not in PHASE_ENCODINGS:
+        raise ValueError(f"gan.waveform_stft_loss needs a phase channel: audio.encoding one of "
+                         f"{PHASE_ENCODINGS}, got {audio_config.encoding!r}")
     return SpectrogramCodec(dataclasses.replace(audio_config, lms_refine_iters=0))
 
 
@@ -195,17 +196,17 @@ class FoleyGAN(keras.Model):
         self.z_dim = int(config.gan.z_dim)
         self.uses_guidance = config.gan.guidance != "none"
         self.d_sees_action = bool(config.gan.d_sees_action)
-        self.envelope_weight = float(getattr(config.gan, "envelope_loss", 0.0))
-        self.spectrum_weight = float(getattr(config.gan, "spectrum_loss", 0.0))
-        self.onset_weight = float(getattr(config.gan, "onset_loss", 0.0))
-        self.magnitude_weight = float(getattr(config.gan, "magnitude_loss", 0.0))
-        self.wave_onset_weight = float(getattr(config.gan, "waveform_onset_loss", 0.0))
+        self.envelope_weight = float(config.gan.envelope_loss)
+        self.spectrum_weight = float(config.gan.spectrum_loss)
+        self.onset_weight = float(config.gan.onset_loss)
+        self.magnitude_weight = float(config.gan.magnitude_loss)
+        self.wave_onset_weight = float(config.gan.waveform_onset_loss)
         self.codec = None
         if self.wave_onset_weight > 0:
             from foleygan_tf.audio import SpectrogramCodec
 
             self.codec = SpectrogramCodec(config.audio)
-        self.wave_stft_weight = float(getattr(config.gan, "waveform_stft_loss", 0.0))
+        self.wave_stft_weight = float(config.gan.waveform_stft_loss)
         self.phase_codec = phase_decoding_codec(config.audio) if self.wave_stft_weight > 0 else None
         self.seed_generator = tf.random.Generator.from_seed(config.seed)
         self.phase = "adversarial"

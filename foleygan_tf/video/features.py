@@ -27,8 +27,8 @@ import os
 import keras
 from keras import ops
 
-__all__ = ["build_frame_encoder", "build_motion_encoder", "save_backbone_weights", "IMAGENET_BGR_MEANS",
-           "BACKBONES", "CaffePreprocess", "MOTION_FEATURE_DIM"]
+__all__ = ["build_frame_encoder", "build_motion_encoder", "motion_feature_width", "save_backbone_weights",
+           "IMAGENET_BGR_MEANS", "BACKBONES", "CaffePreprocess", "MOTION_FEATURE_DIM"]
 
 BACKBONES = ("resnet50", "small_cnn")
 IMAGENET_BGR_MEANS = (103.939, 116.779, 123.68)  # keras.applications.imagenet_utils "caffe" mode
@@ -121,17 +121,24 @@ def _build_small_cnn(video_cfg, *, name):
     return keras.Model(inputs, feats, name=name or "small_cnn_encoder")
 
 
+def motion_feature_width(video_cfg) -> int:
+    """Width of :func:`build_motion_encoder`'s output: ``2·min(video.feature_dim, 256)`` (average
+    and max pooling of its last ``min(video.feature_dim, 256)`` channels)."""
+    return 2 * min(int(video_cfg.feature_dim), MOTION_FEATURE_DIM)
+
+
 def build_motion_encoder(video_cfg, *, name: str | None = None):
     """The 2TRN's motion stream for ``trn.pair_input = "rgb_difference"`` (TSN's "RGB difference"
     modality, Wang et al. 2016): float32 frame differences ``frame_t+1 − frame_t`` scaled to
-    [-1, 1], ``[batch, S, S, 3]`` → ``[batch, 2·d]`` with ``d = min(video.feature_dim, 256)``.
+    [-1, 1], ``[batch, S, S, 3]`` → ``[batch, 2·d]`` with ``d = min(video.feature_dim, 256)``
+    (:func:`motion_feature_width`).
 
     Four stride-2 3×3 conv → BatchNorm → ReLU stages (widths d/8, d/4, d/2, d, as ``small_cnn``),
     then global average **and** max pooling concatenated: a still pair gives an all-zero input,
     and a change confined to a few pixels (a clock hand, a heel) survives the max pool where the
     average of a whole-frame feature vector would wash it out. Our choice (docs/trn.md).
     """
-    size, dim = int(video_cfg.frame_size), min(int(video_cfg.feature_dim), MOTION_FEATURE_DIM)
+    size, dim = int(video_cfg.frame_size), motion_feature_width(video_cfg) // 2
     widths = [max(8, dim // 8), max(8, dim // 4), max(8, dim // 2), max(8, dim)]
     inputs = keras.Input((size, size, 3), dtype="float32", name="frame_differences")
     x = inputs

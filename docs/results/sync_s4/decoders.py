@@ -1,7 +1,9 @@
 """usage: decoders.py MODELS SHARDS — onset F1 of real / TRN-guided / oracle / guidance-off images
 decoded (a) with the codec (Griffin-Lim seeded by the LMS phase), (b) with a PGHI phase (phase from
 the magnitudes alone), (c) PGHI + 16 Griffin-Lim iterations, and after re-imposing on the codec's
-audio (d) its own 128-sample RMS envelope or (e) the image's frame energies."""
+audio (d) its own 128-sample RMS envelope or (e) the image's frame energies; (f) decoded with the
+image's own phase channel and no Griffin-Lim (``training.gan.phase_decoding_codec``), and for the
+real images the ``gan.waveform_stft_loss`` value of that decode against the real audio."""
 import heapq, numpy as np, tensorflow as tf, sys
 from scipy.ndimage import uniform_filter1d
 from foleygan_tf.evaluation import guidance_check as gc
@@ -49,6 +51,7 @@ if __name__ == "__main__":
     def decode(im, mode, iters=16):
         mg = mags(im)
         if mode == "gl": return codec.decode(im).numpy()
+        if mode == "own phase": return phase_codec.decode(im).numpy()
         ph = np.stack([pghi(m, a, L, lam) for m in mg]).astype(np.float32)
         if mode == "pghi":
             return codec.istft(tf.complex(mg * np.cos(ph), mg * np.sin(ph))).numpy()
@@ -80,9 +83,14 @@ if __name__ == "__main__":
             oh = np.zeros((1, 12), np.float32); oh[0, names.index(w["class_name"])] = 1
             out.append(pipe.serve_gen(z=tf.constant(pipe.sample_z(i, None)), class_probs=oh, action_spectrogram=s[i:i+1], action_curve=c[i:i+1])["spectrogram"].numpy()[0])
         return np.stack(out)
+    from foleygan_tf.training.gan import phase_decoding_codec, waveform_stft_l1
+    phase_codec = phase_decoding_codec(audio)
+    real_waves = np.stack([w["wave"] for w in wins]).astype(np.float32)
+    print("waveform_stft_l1(real image decoded with its own phase, real audio) = %.3f"
+          % float(waveform_stft_l1(codec.encode(real_waves), real_waves, phase_codec)), flush=True)
     real_im = codec.encode(np.stack([w["wave"] for w in wins]).astype(np.float32)).numpy()
     for name, im in (("real", real_im), ("trn", gen(ts, tc)), ("oracle", gen(os_, oc)), ("off", gen(zero, np.zeros_like(tc)))):
-        for mode in ("gl", "pghi", "pghi+gl16"):
+        for mode in ("gl", "pghi", "pghi+gl16", "own phase"):
             score(decode(im, mode), f"{name} {mode}")
         for kind in ("self", "image"):
             score(reimpose(im, kind), f"{name} envelope re-imposed ({kind})")
