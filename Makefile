@@ -31,9 +31,10 @@ test-all: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/foleygan bench --out benchmarks/results/ --readme benchmarks/README.md
 
-# The bundled default models (saved_models/default/): tiny preset, synthetic dataset with the real
-# sound bank, trained on the CPU (677 s end to end on 2 quiet cores, measured 2026-11-26: synth-data
-# 23 s, TRN 209 s, GAN 397 s). Scratch data go to build/default-models/.
+# The bundled default models (saved_models/default/): compact preset (R = 128, 2 756 Hz), synthetic
+# dataset with the real sound bank, trained on the CPU (24.3 min end to end on 2 shared cores,
+# measured 2026-11-26: TRN 213 s, GAN 1174 s; ≈ 22 min expected on quiet cores). Scratch data go
+# to build/default-models/.
 # Deviations from the paper for sync (docs/training.md "Results", docs/trn.md): self-supervised
 # 2TRN pair targets from the real audio's onsets read by a motion stream on frame differences;
 # G/D trained on the guidance the 2TRN is taught to give (the audio-onset target, so the GAN does
@@ -44,10 +45,10 @@ DM := build/default-models
 default-models: $(STAMP)
 	rm -rf $(DM) && mkdir -p $(DM)
 	$(BIN)/foleygan synth-data $(DM)/data --clips-per-class 24 --size 64 --seed 5 --sound-bank $(SOUNDBANK)
-	$(BIN)/foleygan prepare $(DM)/data $(DM)/shards --preset tiny
-	$(BIN)/foleygan train trn $(DM)/shards $(DM)/trn --preset tiny --epochs 100 \
+	$(BIN)/foleygan prepare $(DM)/data $(DM)/shards --preset compact
+	$(BIN)/foleygan train trn $(DM)/shards $(DM)/trn --preset compact --epochs 100 \
 	    --set trn.pair_target=audio_onsets --set trn.pair_loss_weight=5 --set trn.pair_input=rgb_difference
-	$(BIN)/foleygan train gan $(DM)/shards $(DM)/gan --preset tiny --trn $(DM)/trn --steps 6000 \
+	$(BIN)/foleygan train gan $(DM)/shards $(DM)/gan --preset compact --trn $(DM)/trn --steps 6000 \
 	    --set train.d_pretrain_updates=10 --set train.sample_every=1000 --set train.d_steps=1 \
 	    --set train.checkpoint_every=250 --set train.log_every=10 \
 	    --set train.lr_d=5e-5 --set train.lr_g=1e-4 --set gan.d_sees_action=true \

@@ -176,7 +176,7 @@ def readme_section(r: dict) -> str:
     return f"""{SECTION}
 
 `benchmarks/bench_serving_load.py` loads the exported default generator
-(`saved_models/default/generator`, tiny preset: {r['image_size']}² spectrogram, {r['clip_samples']} samples at
+(`saved_models/default/generator`, {r['preset']} preset: {r['image_size']}² spectrogram, {r['clip_samples']} samples at
 {r['sample_rate']} Hz per request) **once** in one process with plain `tf.saved_model.load`, then
 {r['threads']} client threads share a queue of {r['requests']} distinct requests (batch {r['batch']}: z from
 `sample_z`, a one-hot class, a random S_act and action curve) and call `serving_default`

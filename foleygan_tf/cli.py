@@ -36,7 +36,7 @@ class UserError(Exception):
 
 def common_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--preset", default="tiny", help="config preset: paper, small or tiny (default: tiny)")
+    common.add_argument("--preset", default="tiny", help="config preset: paper, small, compact or tiny (default: tiny)")
     common.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                         help="override a config field, e.g. --set gan.guidance=none (repeatable)")
     return common

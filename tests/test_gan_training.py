@@ -216,6 +216,28 @@ def test_sync_recipe_train_step(tf, weight):
     assert np.isfinite(float(logs["g_magnitude"])) and float(logs["g_magnitude"]) > 0
     assert np.isfinite(float(logs["g_loss"]))
     assert float(logs["g_wave_stft"]) == 0.0                   # off: not computed
+    # every G loss part is logged under its own metric, each once
+    from foleygan_tf.training.gan import GENERATOR_LOSS_PARTS, GENERATOR_METRIC_NAMES, METRIC_NAMES
+
+    assert set(logs) == set(METRIC_NAMES)
+    assert sorted(GENERATOR_METRIC_NAMES) == sorted(GENERATOR_LOSS_PARTS)
+    assert len(set(GENERATOR_METRIC_NAMES.values())) == len(GENERATOR_LOSS_PARTS)
+
+
+def test_accumulate_gradients_refuses_a_wrong_part_count(tf):
+    from foleygan_tf.training.gan import accumulate_gradients
+
+    v = tf.Variable(1.0)
+    group = {"x": tf.ones([2, 3])}
+
+    def loss_fn(batch):
+        loss = tf.reduce_sum(batch["x"]) * v
+        return loss, (loss, 2.0 * loss)
+
+    grads, totals = accumulate_gradients(loss_fn, [v], group, 2, num_parts=2)
+    assert float(grads[0]) == pytest.approx(3.0) and [float(t) for t in totals] == pytest.approx([3.0, 3.0, 6.0])
+    with pytest.raises(ValueError, match="returned 2 parts, expected num_parts=3"):
+        accumulate_gradients(loss_fn, [v], group, 2, num_parts=3)
 
 
 def test_waveform_stft_loss_train_step(tf):

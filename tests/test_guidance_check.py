@@ -1,11 +1,13 @@
 """evaluation.guidance_check: the pipeline in normal / guidance-off / shuffled modes vs events."""
 
+import json
 import os
 
 import numpy as np
 import pytest
 
-from foleygan_tf.evaluation.guidance_check import MODES, _derangement, format_guidance_check, guidance_check
+from foleygan_tf.evaluation.guidance_check import (MODES, _derangement, format_guidance_check, guidance_check,
+                                                   score_waves)
 
 DEFAULT_MODELS = os.path.join(os.path.dirname(__file__), "..", "saved_models", "default")
 
@@ -18,15 +20,25 @@ def test_derangement_keeps_class_and_moves_every_window():
     assert all(groups[perm[i]] == groups[i] for i in range(5))   # classes with ≥ 2 windows stay
 
 
-def _click_windows(n=4, sr=689, seconds=3.0, fps=8.0, seed=0):
+def _default_audio() -> dict:
+    """The bundled generator's audio config (its export metadata; no TF needed)."""
+    with open(os.path.join(DEFAULT_MODELS, "generator", "assets", "foleygan_generator.json")) as f:
+        return json.load(f)["config"]["audio"]
+
+
+def _click_windows(n=4, sr=None, seconds=3.0, fps=8.0, seed=0):
+    """Windows of decaying noise bursts (87 ms, 22 ms decay) at the default models' rate."""
+    sr = _default_audio()["sample_rate"] if sr is None else sr
     rng = np.random.default_rng(seed)
+    burst = int(round(0.087 * sr))
     out = []
     for i in range(n):
         events = np.sort(rng.choice(np.arange(0.3, 2.7, 0.4), 3, replace=False))
         wave = 0.001 * rng.standard_normal(int(sr * seconds)).astype(np.float32)
         for e in events:                                       # decaying noise bursts
             k = int(e * sr)
-            wave[k:k + 60] += rng.standard_normal(60).astype(np.float32) * np.exp(-np.arange(60) / 15.0)
+            wave[k:k + burst] += (rng.standard_normal(burst).astype(np.float32)
+                                  * np.exp(-np.arange(burst) / (0.022 * sr)))
         frames = np.zeros((int(seconds * fps), 32, 32, 3), np.uint8)
         for e in events:                                       # a flash at the event frame
             frames[int(round(e * fps)):, 8:24, 8:24] = 255 - frames[int(round(e * fps)), 8:24, 8:24]
@@ -57,6 +69,17 @@ def test_guidance_check_on_default_models(tf):
     assert set(ora["modes"]) == {"normal", "oracle"} and ora["modes"]["oracle"]["overall"]["num_reference"] == 12
     np.testing.assert_allclose(ora["waves"]["normal"][0], res["waves"]["normal"][0], atol=1e-6)
     assert not np.allclose(ora["waves"]["oracle"][0], res["waves"]["normal"][0])
+    # score_waves (the diagnostics' entry point) scores waves exactly as guidance_check does
+    audio = _default_audio()
+    again = score_waves(res["waves"]["normal"], windows, audio)
+    for key in ("precision", "recall", "f1", "spectral_flatness", "event_correlation"):
+        assert again["overall"][key] == pytest.approx(res["modes"]["normal"]["overall"][key]), key
+    assert score_waves([w["wave"] for w in windows], windows, audio)["overall"]["f1"] == pytest.approx(
+        res["real"]["overall"]["f1"])
+    # clicks moved by 0.2 s — half the 0.4 s event grid, so beyond the ±100 ms tolerance of every
+    # event — are misses
+    moved = [np.roll(w["wave"], int(0.2 * audio["sample_rate"])) for w in windows]
+    assert score_waves(moved, windows, audio)["overall"]["f1"] < 0.2
     with pytest.raises(ValueError, match="unknown mode"):
         guidance_check(DEFAULT_MODELS, windows=windows, modes=("psychic",))
     po = res["pact_onsets"]
@@ -106,7 +129,7 @@ def test_passband_flatness_ignores_the_post_filter_stop_band():
 def test_event_correlation():
     from foleygan_tf.evaluation.guidance_check import event_correlation
 
-    w = _click_windows(1)[0]
+    w = _click_windows(1, sr=689)[0]
     r_true = event_correlation(w["wave"], 689, w["events"])
     r_moved = event_correlation(w["wave"], 689, w["events"] + 0.2)
     assert r_true > 0.3 and r_moved < r_true - 0.2

@@ -1,8 +1,8 @@
 """Generator inference: latency per 3 s clip (batch 1), throughput (batch 16), real-time factor.
 
-Per preset (``default`` = the bundled ``saved_models/default/generator``, tiny preset, trained
-weights; ``small``/``paper`` = the preset's G with random weights — the cost does not depend on
-the values):
+Per preset (``default`` = the bundled ``saved_models/default/generator`` at its own preset,
+``compact``, trained weights; ``small``/``paper`` = the preset's G with random weights — the cost
+does not depend on the values):
 
 * G forward (``tf.function``, ``training=False``, spectral norm frozen as in the export —
   ``generator_export.freeze_spectral_norm``) at batch 1 in float32 and in bfloat16 (Keras

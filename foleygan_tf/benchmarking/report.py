@@ -175,7 +175,7 @@ def render(results: dict, source: str | None = None) -> str:
             else:
                 xs = ", ".join(f"{d}: {_f(v.get('latency_s_batch1'))} s (compile+first {_f(v.get('compile_and_first_call_s'))} s)"
                                for d, v in xla.items() if isinstance(v, dict) and "latency_s_batch1" in v) or "—"
-            name = "default (bundled, tiny)" if p == "default" else p
+            name = f"default (bundled, {e.get('preset', '?')})" if p == "default" else p
             lines.append(
                 f"| {name} | {_f(e.get('gflops_per_clip'))} | "
                 f"{_f(bd.get('float32', {}).get('latency_s_batch1'))} s (CPU {_f(bd.get('float32', {}).get('cpu_s'))} s) | "

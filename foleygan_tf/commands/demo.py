@@ -6,9 +6,9 @@ scene at 29.97 fps made by ``foleygan synth-data --sound-bank``; its own track i
 ``examples/footsteps.json`` lists the seen footsteps) and writes ``out/demo.mp4`` = the same video
 with the generated track, plus ``out/demo.wav`` and ``out/demo.png`` (spectrogram with the predicted
 action curve), then scores the generated onsets against the seen events (±100 ms). The models are
-tiny-preset models trained on a CPU (saved_models/default/README.md): the job runs end to end, the
-sound is lo-fi. ``--video`` foleys another clip instead (its sidecar ``<stem>.json``, if any, is used
-for the sync score).
+``compact``-preset models (2.8 kHz audio) trained on a CPU (saved_models/default/README.md): the
+job runs end to end, the sound is lo-fi. ``--video`` foleys another clip instead (its sidecar
+``<stem>.json``, if any, is used for the sync score).
 
 Without models (or with ``--codec``) it runs the paper's audio representation instead: a generated
 natural-sounding clip through the spectrogram codec at the paper preset, every encoding of

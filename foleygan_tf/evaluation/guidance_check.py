@@ -39,9 +39,12 @@ Everything returned is JSON-ready. Other evaluation code (``foleygan evaluate``)
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 __all__ = ["MODES", "ORACLE", "load_windows", "guidance_check", "format_guidance_check", "passband_flatness",
+           "score_waves", "flatness_band", "oracle_guidance", "zero_action_spectrogram",
            "event_correlation"]
 
 MODES = ("normal", "off", "shuffled")
@@ -187,6 +190,35 @@ def _summarise(rows, windows, impulsive) -> dict:
     return {"overall": overall, "per_class": per_class}
 
 
+def flatness_band(post_filter: dict) -> float:
+    """Band (fraction of Nyquist) the flatness is measured on: the pass band of a low-pass
+    post-filter (its export metadata) minus a 0.05 margin, for every signal alike; else all of it."""
+    if post_filter.get("kind") == "lowpass":
+        return min(1.0, float(post_filter["cutoff_nyquist"]) - 0.05)
+    return 1.0
+
+
+def score_waves(waves, windows, audio, *, window: float | None = None, band: float | None = None) -> dict:
+    """Score one wave per window as :func:`guidance_check` scores a mode: ``{"overall",
+    "per_class"}`` (``overall`` pools the windows' event classes).
+
+    ``waves``: float arrays ``[N]`` at ``audio``'s sample rate (post-filtered, as the pipeline
+    outputs them); ``windows``: :func:`load_windows`; ``audio``: an ``AudioConfig`` or its dict
+    (an export's ``gen_meta["config"]["audio"]``); ``window``: onset tolerance (default ±100 ms);
+    ``band``: flatness band as a fraction of Nyquist (default: the pass band of the default
+    low-pass post-filter, as :func:`guidance_check` uses for exports with that filter)."""
+    from foleygan_tf.evaluation.sync import ONSET_WINDOW_S
+    from foleygan_tf.inference.postfilter import DEFAULT_CUTOFF
+
+    audio = audio if isinstance(audio, dict) else dataclasses.asdict(audio)
+    window = ONSET_WINDOW_S if window is None else float(window)
+    band = flatness_band({"kind": "lowpass", "cutoff_nyquist": DEFAULT_CUTOFF}) if band is None else float(band)
+    impulsive = sorted({w["class_name"] for w in windows if w["has_events"] and len(w["events"])})
+    rows = _score_waves(waves, windows, int(audio["sample_rate"]), int(audio["frame_length"]),
+                        int(audio["frame_step"]), window, band)
+    return _summarise(rows, windows, impulsive)
+
+
 def guidance_check(pipeline, shards_dir: str | None = None, *, windows: list[dict] | None = None,
                    modes=MODES, split: str = "test", seed: int = 0, truncation: float | None = None,
                    class_source: str = "mtrn", window: float | None = None, limit: int | None = None,
@@ -234,9 +266,7 @@ def guidance_check(pipeline, shards_dir: str | None = None, *, windows: list[dic
         raise ValueError("no windows to check")
     audio = pipeline.gen_meta["config"]["audio"]
     sr, fl, hop = pipeline.sample_rate, int(audio["frame_length"]), int(audio["frame_step"])
-    pf = pipeline.gen_meta.get("post_filter") or {}
-    # flatness on the post-filter's pass band (minus a margin), for every signal alike
-    band = min(1.0, float(pf["cutoff_nyquist"]) - 0.05) if pf.get("kind") == "lowpass" else 1.0
+    band = flatness_band(pipeline.gen_meta.get("post_filter") or {})
     names = pipeline.class_names
     impulsive = sorted({w["class_name"] for w in windows if w["has_events"] and len(w["events"])})
 
@@ -254,13 +284,13 @@ def guidance_check(pipeline, shards_dir: str | None = None, *, windows: list[dic
     if "normal" in modes:
         guidance["normal"] = (s_act, curve)
     if "off" in modes:
-        zero_s = _zero_action_spectrogram(pipeline, windows[0]["fps"])  # S_act of P_act ≡ 0
+        zero_s = zero_action_spectrogram(pipeline, windows[0]["fps"])  # S_act of P_act ≡ 0
         guidance["off"] = (np.repeat(zero_s[None], len(windows), 0), np.zeros_like(curve))
     if "shuffled" in modes:
         perm = _derangement([w["class_name"] for w in windows], np.random.default_rng(seed))
         guidance["shuffled"] = (s_act[perm], curve[perm])
     if ORACLE in modes:
-        guidance[ORACLE] = _oracle_guidance(pipeline, windows)
+        guidance[ORACLE] = oracle_guidance(pipeline, windows)
 
     zs = np.concatenate([pipeline.sample_z(seed + i, truncation) for i in range(len(windows))])
     onehot = np.zeros((len(windows), len(names)), np.float32)
@@ -321,7 +351,7 @@ def _pact_onset_scores(trn, windows, impulsive, window) -> dict:
             "per_class": {c: _pooled_onsets(v) for c, v in sorted(by_class.items())}}
 
 
-def _oracle_guidance(pipeline, windows) -> tuple[np.ndarray, np.ndarray]:
+def oracle_guidance(pipeline, windows) -> tuple[np.ndarray, np.ndarray]:
     """S_act [N, R, R, 3] and action curve [N, R] of the audio-onset target of each window's real
     audio on the TRN's output scale (mode ``oracle``)."""
     from foleygan_tf.config import AudioConfig
@@ -340,7 +370,7 @@ def _oracle_guidance(pipeline, windows) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(images).astype(np.float32), np.stack(curves).astype(np.float32)
 
 
-def _zero_action_spectrogram(pipeline, fps) -> np.ndarray:
+def zero_action_spectrogram(pipeline, fps) -> np.ndarray:
     """S_act of an all-zero P_act for the pipeline's audio geometry ([R, R, 3])."""
     from foleygan_tf.config import AudioConfig
     from foleygan_tf.models.action_spectrogram import action_spectrogram

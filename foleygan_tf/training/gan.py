@@ -43,8 +43,14 @@ import tensorflow as tf
 from foleygan_tf.models import Discriminator, Generator, ModelEMA, orthogonal_regularization
 
 
-METRIC_NAMES = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "ortho_reg",
-                "g_envelope", "g_spectrum", "g_onset", "g_magnitude", "g_wave_onset", "g_wave_stft")
+# The parts generator_objective returns, in order, and the metric each is logged as.
+GENERATOR_LOSS_PARTS = ("adversarial", "ortho", "envelope", "spectrum", "onset", "magnitude", "wave_onset",
+                        "wave_stft")
+GENERATOR_METRIC_NAMES = {"adversarial": "g_loss", "ortho": "ortho_reg", "envelope": "g_envelope",
+                          "spectrum": "g_spectrum", "onset": "g_onset", "magnitude": "g_magnitude",
+                          "wave_onset": "g_wave_onset", "wave_stft": "g_wave_stft"}
+METRIC_NAMES = ("d_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm") + tuple(
+    GENERATOR_METRIC_NAMES[part] for part in GENERATOR_LOSS_PARTS)
 
 
 def hinge_d_loss(real_logits, fake_logits):
@@ -154,9 +160,10 @@ def waveform_stft_l1(fake, real_wave, codec):
                                  - tf.stop_gradient(tf.math.log(WAVE_STFT_EPS + real_mag))))
 
 
-def accumulate_gradients(loss_fn, variables, group, k: int):
+def accumulate_gradients(loss_fn, variables, group, k: int, num_parts: int):
     """Sum the gradients of ``loss_fn`` over the ``k`` micro-batches of ``group`` with a
-    ``tf.while_loop`` (loop-carried sums: the accumulators). ``loss_fn(batch) → (loss, parts)``;
+    ``tf.while_loop`` (loop-carried sums: the accumulators). ``loss_fn(batch) → (loss, parts)``
+    with ``num_parts`` scalar parts (the loop needs their count before tracing ``loss_fn``);
     each micro-batch loss is divided by ``k``, so the sum is the gradient of the mean loss.
     Returns ``(gradients, [mean loss, mean part…])``."""
     zeros = [tf.zeros_like(v) for v in variables]
@@ -165,6 +172,8 @@ def accumulate_gradients(loss_fn, variables, group, k: int):
         batch = {key: value[i] for key, value in group.items()}
         with tf.GradientTape() as tape:
             loss, parts = loss_fn(batch)
+            if len(parts) != num_parts:  # at trace time
+                raise ValueError(f"loss_fn returned {len(parts)} parts, expected num_parts={num_parts}")
             scaled = loss / float(k)
         new = tape.gradient(scaled, variables)
         grads = [g + tf.cast(n, g.dtype) for g, n in zip(grads, new)]
@@ -173,7 +182,7 @@ def accumulate_gradients(loss_fn, variables, group, k: int):
 
     _, grads, totals = tf.while_loop(
         lambda i, *_: i < k, body,
-        (tf.constant(0), zeros, [tf.zeros((), tf.float32)] * (1 + loss_fn.num_parts)))
+        (tf.constant(0), zeros, [tf.zeros((), tf.float32)] * (1 + num_parts)))
     return grads, totals
 
 
@@ -341,9 +350,9 @@ class FoleyGAN(keras.Model):
             loss, real, fake = hinge_d_loss(real_logits, wrong_logits)
             return loss, (real, fake)
 
-        loss_fn.num_parts = 2
         for d in range(self.d_steps):
-            grads, (loss, real, fake) = accumulate_gradients(loss_fn, d_vars, groups_at(groups, d), k)
+            grads, (loss, real, fake) = accumulate_gradients(loss_fn, d_vars, groups_at(groups, d), k,
+                                                             num_parts=2)
             self.d_pretrain_optimizer.apply_gradients(zip([g / replicas for g in grads], d_vars))
         values = {"d_loss": loss, "d_real": real, "d_fake": fake}
         for name, value in values.items():
@@ -354,8 +363,8 @@ class FoleyGAN(keras.Model):
     def generator_objective(self, fake, batch):
         """G's loss for generated images ``fake`` [B, R, R, 3] of ``batch`` (one micro-batch).
 
-        Returns ``(loss, (adversarial, ortho, envelope, spectrum, onset, magnitude, wave_onset,
-        wave_stft))``: the hinge loss of D on ``fake`` plus orthogonal regularisation (the paper) plus the
+        Returns ``(loss, parts)``, one scalar part per name in :data:`GENERATOR_LOSS_PARTS`: the
+        hinge loss of D on ``fake`` plus orthogonal regularisation (the paper) plus the
         weighted paired losses against the real images of the same windows (our additions, 0 =
         off). The unweighted image losses are cheap means and always returned for logging; the
         waveform losses need a decode and are computed only when weighted (0 otherwise;
@@ -399,30 +408,29 @@ class FoleyGAN(keras.Model):
             loss, real, fake_part = hinge_d_loss(real_logits, fake_logits)
             return loss, (real, fake_part)
 
-        d_loss_fn.num_parts = 2
 
         def g_loss_fn(batch):
             fake = self.generator(self._g_inputs(batch, self._z(batch)), training=True)
             return self.generator_objective(fake, batch)
 
-        g_loss_fn.num_parts = 8
 
         for d in range(self.d_steps):  # unrolled: d_steps is small (BigGAN: 2)
-            d_grads, (d_loss, d_real, d_fake) = accumulate_gradients(d_loss_fn, d_vars, groups_at(groups, d), k)
+            d_grads, (d_loss, d_real, d_fake) = accumulate_gradients(d_loss_fn, d_vars, groups_at(groups, d), k,
+                                                                     num_parts=2)
             d_grads = [g / replicas for g in d_grads]
             self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
 
-        g_grads, (_, g_adv, ortho, envelope, spectrum, onset, magnitude, wave_onset, wave_stft) = accumulate_gradients(g_loss_fn, g_vars, groups_at(groups, self.d_steps - 1), k)
+        g_grads, (_, *g_parts) = accumulate_gradients(g_loss_fn, g_vars, groups_at(groups, self.d_steps - 1), k,
+                                                     num_parts=len(GENERATOR_LOSS_PARTS))
+        g_parts = dict(zip(GENERATOR_LOSS_PARTS, g_parts))
         g_grads = [g / replicas for g in g_grads]
         self.g_optimizer.apply_gradients(zip(g_grads, g_vars))
         self.g_updates.assign_add(1)
         self.ema.update(self.g_updates)
 
-        values = {"d_loss": d_loss, "g_loss": g_adv, "d_real": d_real, "d_fake": d_fake,
+        values = {"d_loss": d_loss, "d_real": d_real, "d_fake": d_fake,
                   "d_grad_norm": tf.linalg.global_norm(d_grads), "g_grad_norm": tf.linalg.global_norm(g_grads),
-                  "ortho_reg": ortho, "g_envelope": envelope,
-                  "g_spectrum": spectrum, "g_onset": onset, "g_magnitude": magnitude,
-                  "g_wave_onset": wave_onset, "g_wave_stft": wave_stft}
+                  **{GENERATOR_METRIC_NAMES[part]: value for part, value in g_parts.items()}}
         for name, value in values.items():
             self.trackers[name].update_state(value)
             self.last_values[name].assign(value)

@@ -8,7 +8,6 @@ pipe = FoleyPipeline.from_saved_models(sys.argv[1])
 wins = gc.load_windows(sys.argv[2], "test")
 audio = AudioConfig(**pipe.gen_meta["config"]["audio"])
 names = pipe.class_names
-imp = sorted({w["class_name"] for w in wins if w["has_events"] and len(w["events"])})
 imgs, gw = [], []
 for i, w in enumerate(wins):
     t = {k: v.numpy() for k, v in pipe.serve_trn(frames=tf.constant(w["frames"][None]), fps=tf.constant([w["fps"]], tf.float32)).items()}
@@ -19,7 +18,7 @@ for i, w in enumerate(wins):
 imgs = np.stack(imgs)
 taps = lowpass_taps(512)
 def score(waves, label):
-    s = gc._summarise(gc._score_waves(waves, wins, 689, 128, 32, 0.1, 0.7), wins, imp)["overall"]
+    s = gc.score_waves(waves, wins, audio)["overall"]
     print(f"{label:24s} P {s['precision']:.2f} R {s['recall']:.2f} F1 {s['f1']:.2f} r {s['event_correlation']:.2f}", flush=True)
 score(gw, "served")
 for it in (0, 16, 64, 200):

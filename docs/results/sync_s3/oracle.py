@@ -43,13 +43,12 @@ for name, fn in [("trn", None), ("oracle_audio", oracle_audio), ("oracle_events"
         got = pipe.serve_gen(z=tf.constant(zs[b:b+8]), class_probs=tf.constant(onehot[b:b+8]),
                              action_spectrogram=tf.constant(s[b:b+8].astype(np.float32)), action_curve=tf.constant(c[b:b+8].astype(np.float32)))
         waves.extend(got["waveform"].numpy())
-    rows = gc._score_waves(waves, wins, sr, audio.frame_length, audio.frame_step, 0.1, 0.7)
-    summ = gc._summarise(rows, wins, impulsive)
+    summ = gc.score_waves(waves, wins, audio)
     o = summ["overall"]
     print(f"{name:14s} P {o['precision']:.2f} R {o['recall']:.2f} F1 {o['f1']:.2f} r_ev {o['event_correlation']:.2f}  " +
           " ".join(f"{c[:5]}={summ['per_class'][c]['f1']:.2f}" for c in impulsive), flush=True)
     # pact quality vs events: F1 of pact peaks
-real = gc._summarise(gc._score_waves([w["wave"] for w in wins], wins, sr, audio.frame_length, audio.frame_step, 0.1, 0.7), wins, impulsive)
+real = gc.score_waves([w["wave"] for w in wins], wins, audio)
 print("real F1", round(real["overall"]["f1"], 2))
 
 # envelope dump for a few windows (oracle_events guidance, last computed)

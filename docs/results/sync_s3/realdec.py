@@ -4,13 +4,12 @@ from foleygan_tf.audio import SpectrogramCodec
 from foleygan_tf.config import get_preset
 from foleygan_tf.inference.postfilter import lowpass_taps, apply_fir
 wins = gc.load_windows("build/dm24/shards", "test")
-imp = sorted({w["class_name"] for w in wins if w["has_events"] and len(w["events"])})
 audio = get_preset("tiny").audio
 codec = SpectrogramCodec(audio)
 real = codec.encode(np.stack([w["wave"] for w in wins])).numpy()
 taps = lowpass_taps(512)
 def score(waves, label):
-    s = gc._summarise(gc._score_waves(waves, wins, 689, 128, 32, 0.1, 0.7), wins, imp)["overall"]
+    s = gc.score_waves(waves, wins, audio)["overall"]
     print(f"{label:34s} P {s['precision']:.2f} R {s['recall']:.2f} F1 {s['f1']:.2f} r {s['event_correlation']:.2f}", flush=True)
 score([apply_fir(x, taps) for x in codec.decode(real).numpy()], "real image, lms decode")
 rng = np.random.default_rng(0)

@@ -7,7 +7,6 @@ from foleygan_tf.config import AudioConfig
 from foleygan_tf.inference.postfilter import lowpass_taps, apply_fir
 pipe = FoleyPipeline.from_saved_models(sys.argv[1]); wins = gc.load_windows(sys.argv[2], "test")
 audio = AudioConfig(**pipe.gen_meta["config"]["audio"]); names = pipe.class_names
-imp = sorted({w["class_name"] for w in wins if w["has_events"] and len(w["events"])})
 imgs = []
 for i, w in enumerate(wins):
     t = {k: v.numpy() for k, v in pipe.serve_trn(frames=tf.constant(w["frames"][None]), fps=tf.constant([w["fps"]], tf.float32)).items()}
@@ -18,7 +17,7 @@ imgs = np.stack(imgs); taps = lowpass_taps(512)
 def score(im, label, it=16):
     c = SpectrogramCodec(dataclasses.replace(audio, lms_refine_iters=it))
     waves = [apply_fir(x, taps) for x in c.decode(im).numpy()]
-    s = gc._summarise(gc._score_waves(waves, wins, 689, 128, 32, 0.1, 0.7), wins, imp)["overall"]
+    s = gc.score_waves(waves, wins, audio)["overall"]
     print(f"{label:40s} P {s['precision']:.2f} R {s['recall']:.2f} F1 {s['f1']:.2f} r {s['event_correlation']:.2f}", flush=True)
 score(imgs, "as generated")
 for k in (2, 3):

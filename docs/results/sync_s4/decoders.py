@@ -42,7 +42,6 @@ def pghi(mag, hop, M, lam, tol=1e-5, rng=None):
 if __name__ == "__main__":
     pipe = FoleyPipeline.from_saved_models(sys.argv[1]); wins = gc.load_windows(sys.argv[2], "test")
     audio = AudioConfig(**pipe.gen_meta["config"]["audio"]); names = pipe.class_names
-    imp = sorted({w["class_name"] for w in wins if w["has_events"] and len(w["events"])})
     codec = SpectrogramCodec(audio); taps = lowpass_taps(512)
     L, a = audio.frame_length, audio.frame_step; lam = 0.25645 * L * L
     def mags(im):
@@ -71,12 +70,12 @@ if __name__ == "__main__":
         return np.stack([x * uniform_filter1d(env[i] / rms(x, short), 8) for i, x in enumerate(waves)])
     def score(waves, label):
         waves = [apply_fir(x.astype(np.float32), taps) for x in waves]
-        s = gc._summarise(gc._score_waves(waves, wins, 689, 128, 32, 0.1, 0.7), wins, imp)["overall"]
+        s = gc.score_waves(waves, wins, audio)["overall"]
         print(f"{label:30s} P {s['precision']:.2f} R {s['recall']:.2f} F1 {s['f1']:.2f} r {s['event_correlation']:.2f} flat {s['spectral_flatness']:.2f}", flush=True)
     trn = [{k: v.numpy()[0] for k, v in pipe.serve_trn(frames=tf.constant(w["frames"][None]), fps=tf.constant([w["fps"]], tf.float32)).items()} for w in wins]
     ts = np.stack([t["action_spectrogram"] for t in trn]); tc = np.stack([t["action_curve"] for t in trn])
-    os_, oc = gc._oracle_guidance(pipe, wins)
-    zero = np.repeat(gc._zero_action_spectrogram(pipe, wins[0]["fps"])[None], len(wins), 0)
+    os_, oc = gc.oracle_guidance(pipe, wins)
+    zero = np.repeat(gc.zero_action_spectrogram(pipe, wins[0]["fps"])[None], len(wins), 0)
     def gen(s, c):
         out = []
         for i, w in enumerate(wins):

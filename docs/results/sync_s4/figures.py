@@ -27,7 +27,7 @@ out_dir = sys.argv[3] if len(sys.argv) > 3 else "."
 audio = AudioConfig(**pipe.gen_meta["config"]["audio"])
 codec = SpectrogramCodec(audio)
 sel = [i for i, w in enumerate(wins) if w["has_events"] and len(w["events"])][::5][:8]
-s_act, curve = gc._oracle_guidance(pipe, wins)
+s_act, curve = gc.oracle_guidance(pipe, wins)
 generated = {}
 for i in sel:
     onehot = np.zeros((1, len(pipe.class_names)), np.float32)

@@ -23,7 +23,6 @@ pipe = FoleyPipeline.from_saved_models(models)
 wins = gc.load_windows(shards, split)
 audio = AudioConfig(**pipe.gen_meta["config"]["audio"])
 names = pipe.class_names
-imp = sorted({w["class_name"] for w in wins if w["has_events"] and len(w["events"])})
 clf = load_classifier(clf_dir)
 labels = np.array([names.index(w["class_name"]) for w in wins])
 trn = [{k: v.numpy()[0] for k, v in pipe.serve_trn(frames=tf.constant(w["frames"][None]),
@@ -47,7 +46,7 @@ def gen(s, c):
 
 def score(im):
     waves = np.stack([apply_fir(x, taps) for x in codec.decode(im).numpy()])
-    s = gc._summarise(gc._score_waves(list(waves), wins, audio.sample_rate, 128, 32, 0.1, 0.7), wins, imp)["overall"]
+    s = gc.score_waves(list(waves), wins, audio)["overall"]
     acc = float(np.mean(np.argmax(clf.predict_waves(waves)["probs"], -1) == labels))
     return f"{s['f1']:.2f} (P {s['precision']:.2f} R {s['recall']:.2f}) acc {acc:.2f}"
 
