@@ -128,7 +128,7 @@ def test_guidance_adds_exactly_the_encoder(M):
 
 # ---- shapes, range, attention placement -------------------------------------------------------------
 
-@pytest.mark.parametrize("preset", ["tiny", "small"])
+@pytest.mark.parametrize("preset", ["tiny", "compact", "small"])
 def test_output_shapes_and_range(M, preset):
     cfg = _cfg(preset)
     G, D = M.Generator(cfg), M.Discriminator(cfg)
