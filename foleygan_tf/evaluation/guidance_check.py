@@ -44,7 +44,7 @@ import dataclasses
 import numpy as np
 
 __all__ = ["MODES", "ORACLE", "load_windows", "guidance_check", "format_guidance_check", "passband_flatness",
-           "score_waves", "flatness_band", "oracle_guidance", "zero_action_spectrogram",
+           "score_waves", "event_classes", "flatness_band", "oracle_guidance", "zero_action_spectrogram",
            "event_correlation"]
 
 MODES = ("normal", "off", "shuffled")
@@ -190,6 +190,11 @@ def _summarise(rows, windows, impulsive) -> dict:
     return {"overall": overall, "per_class": per_class}
 
 
+def event_classes(windows) -> list[str]:
+    """The classes scored for sync: those of the windows that have sidecar events (sorted)."""
+    return sorted({w["class_name"] for w in windows if w["has_events"] and len(w["events"])})
+
+
 def flatness_band(post_filter: dict) -> float:
     """Band (fraction of Nyquist) the flatness is measured on: the pass band of a low-pass
     post-filter (its export metadata) minus a 0.05 margin, for every signal alike; else all of it."""
@@ -213,7 +218,7 @@ def score_waves(waves, windows, audio, *, window: float | None = None, band: flo
     audio = audio if isinstance(audio, dict) else dataclasses.asdict(audio)
     window = ONSET_WINDOW_S if window is None else float(window)
     band = flatness_band({"kind": "lowpass", "cutoff_nyquist": DEFAULT_CUTOFF}) if band is None else float(band)
-    impulsive = sorted({w["class_name"] for w in windows if w["has_events"] and len(w["events"])})
+    impulsive = event_classes(windows)
     rows = _score_waves(waves, windows, int(audio["sample_rate"]), int(audio["frame_length"]),
                         int(audio["frame_step"]), window, band)
     return _summarise(rows, windows, impulsive)
@@ -268,7 +273,7 @@ def guidance_check(pipeline, shards_dir: str | None = None, *, windows: list[dic
     sr, fl, hop = pipeline.sample_rate, int(audio["frame_length"]), int(audio["frame_step"])
     band = flatness_band(pipeline.gen_meta.get("post_filter") or {})
     names = pipeline.class_names
-    impulsive = sorted({w["class_name"] for w in windows if w["has_events"] and len(w["events"])})
+    impulsive = event_classes(windows)
 
     # TRN once per window
     trn = []

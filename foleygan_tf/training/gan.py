@@ -43,14 +43,12 @@ import tensorflow as tf
 from foleygan_tf.models import Discriminator, Generator, ModelEMA, orthogonal_regularization
 
 
-# The parts generator_objective returns, in order, and the metric each is logged as.
-GENERATOR_LOSS_PARTS = ("adversarial", "ortho", "envelope", "spectrum", "onset", "magnitude", "wave_onset",
-                        "wave_stft")
+# The parts generator_objective returns, in this order, and the metric each is logged as.
 GENERATOR_METRIC_NAMES = {"adversarial": "g_loss", "ortho": "ortho_reg", "envelope": "g_envelope",
                           "spectrum": "g_spectrum", "onset": "g_onset", "magnitude": "g_magnitude",
                           "wave_onset": "g_wave_onset", "wave_stft": "g_wave_stft"}
-METRIC_NAMES = ("d_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm") + tuple(
-    GENERATOR_METRIC_NAMES[part] for part in GENERATOR_LOSS_PARTS)
+GENERATOR_LOSS_PARTS = tuple(GENERATOR_METRIC_NAMES)
+METRIC_NAMES = ("d_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm") + tuple(GENERATOR_METRIC_NAMES.values())
 
 
 def hinge_d_loss(real_logits, fake_logits):

@@ -24,7 +24,7 @@ def oracle_events(w):
     return p
 res = {}
 trn = [{k: v.numpy()[0] for k, v in pipe.serve_trn(frames=tf.constant(w["frames"][None]), fps=tf.constant([w["fps"]], tf.float32)).items()} for w in wins]
-impulsive = sorted({w["class_name"] for w in wins if w["has_events"] and len(w["events"])})
+impulsive = gc.event_classes(wins)
 zs = np.concatenate([pipe.sample_z(i, None) for i in range(len(wins))])
 onehot = np.zeros((len(wins), len(names)), np.float32)
 onehot[np.arange(len(wins)), [names.index(w["class_name"]) for w in wins]] = 1
