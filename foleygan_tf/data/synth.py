@@ -19,8 +19,9 @@ the event starts on the audio sample ``round(k / fps * 44100)``.
 
 Everything of a clip derives from ``numpy.random.SeedSequence([seed, class_index, clip_index])``,
 so a clip does not depend on how many clips or which classes are generated with it, nor on the
-worker that made it: the same seed gives byte-identical sidecars (and, with one x264 thread per
-worker, identical mp4 files).
+worker that made it: the same seed gives bit-identical frames and wave, hence byte-identical
+sidecars and AAC streams. (The H.264 bytes can differ: x264 occasionally encodes the same frames
+differently under CPU contention, 9 in 2000 encodes measured; docs/dataset.md.)
 
 Layout of this module: timing helpers → audio helpers → one ``Scene`` subclass per class (its
 drawing and its synthetic sound) → the mp4 writer → ``generate_clip`` / ``synthesize_dataset``.
@@ -898,7 +899,8 @@ assert tuple(sorted(SCENES)) == tuple(sorted(AFD_CLASSES))
 def write_mp4(path: str, frames: np.ndarray, fps: Fraction, wave: np.ndarray, sample_rate: int = SAMPLE_RATE,
               crf: int = 20) -> None:
     """Write RGB frames (uint8 [T, H, W, 3]) + mono ``wave`` as H.264/AAC mp4, atomically
-    (``path.tmp-<pid>`` then ``os.replace``). x264 runs single-threaded so output is reproducible."""
+    (``path.tmp-<pid>`` then ``os.replace``). x264 runs single-threaded; its bytes are reproducible
+    except for rare rate-control variants under CPU contention (docs/dataset.md)."""
     import av
 
     frames = np.asarray(frames, np.uint8)
