@@ -414,7 +414,7 @@ PRESETS: dict[str, typing.Callable[[], Config]] = {"paper": _paper, "small": _sm
 
 
 def get_preset(name: str) -> Config:
-    """A fresh, validated config tree for preset ``name`` (``paper``, ``small`` or ``tiny``)."""
+    """A fresh, validated config tree for preset ``name`` (``paper``, ``small``, ``compact`` or ``tiny``)."""
     try:
         factory = PRESETS[name]
     except KeyError:
