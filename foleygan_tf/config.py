@@ -7,7 +7,8 @@ A config is a tree of dataclasses (``Config`` → ``AudioConfig``, ``VideoConfig
   defers to BigGAN/TRN, of those references (``../shared/reference``).
 * ``small`` — a 256×256 spectrogram image, narrow networks: trains on one CPU/GPU in hours.
 * ``compact`` — a 128×128 image (2.8 kHz audio, 23 ms frames) and twice the tiny G/D width:
-  the bundled default models (``make default-models``), trained on a 2-core CPU in ≈ 25 min.
+  the bundled default models (``make default-models``, 6000 G updates), trained on a 2-core CPU
+  in ≈ 44 min.
 * ``tiny``  — a 64×64 image and minimal widths for tests, notebooks and CI.
 
 The reduced presets keep the *rules* of the paper geometry (docs/ARCHITECTURE.md, "Geometry"):

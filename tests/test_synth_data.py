@@ -147,7 +147,7 @@ def test_same_seed_same_clips(tmp_path):
     """Same seed, 1 or 2 workers: byte-identical sidecars and AAC audio streams, and the same
     video. The H.264 bytes are not compared: x264 (one thread) occasionally makes different
     rate-control decisions for identical input frames under CPU contention — 9 in 2000 encodes
-    here, decoded PSNR 38–40 dB between the variants — so the decoded frames are compared at
+    here, decoding 37.8 and 38.7 dB PSNR from the common encode — so the decoded frames are compared at
     ≥ 30 dB (two different clips of a class: ≈ 21 dB; docs/dataset.md)."""
     classes = ["clock", "rain", "horse"]
     a = synthesize_dataset(str(tmp_path / "a"), 2, seconds=1.5, size=32, seed=11, classes=classes, progress=False)

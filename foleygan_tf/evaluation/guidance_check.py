@@ -44,7 +44,7 @@ import dataclasses
 import numpy as np
 
 __all__ = ["MODES", "ORACLE", "load_windows", "guidance_check", "format_guidance_check", "passband_flatness",
-           "score_waves", "event_classes", "flatness_band", "oracle_guidance", "zero_action_spectrogram",
+           "score_waves", "trn_outputs", "event_classes", "flatness_band", "oracle_guidance", "zero_action_spectrogram",
            "event_correlation"]
 
 MODES = ("normal", "off", "shuffled")
@@ -190,6 +190,18 @@ def _summarise(rows, windows, impulsive) -> dict:
     return {"overall": overall, "per_class": per_class}
 
 
+def trn_outputs(pipeline, windows) -> list[dict]:
+    """The TRN SavedModel's outputs for each window (batch 1, numpy, batch axis dropped):
+    ``class_probs`` [C], ``p_act`` [L], ``action_spectrogram`` [R, R, 3], ``action_curve`` [R]."""
+    import tensorflow as tf
+
+    out = []
+    for w in windows:
+        got = pipeline.serve_trn(frames=tf.constant(w["frames"][None]), fps=tf.constant([w["fps"]], tf.float32))
+        out.append({k: v.numpy()[0] for k, v in got.items()})
+    return out
+
+
 def event_classes(windows) -> list[str]:
     """The classes scored for sync: those of the windows that have sidecar events (sorted)."""
     return sorted({w["class_name"] for w in windows if w["has_events"] and len(w["events"])})
@@ -275,11 +287,7 @@ def guidance_check(pipeline, shards_dir: str | None = None, *, windows: list[dic
     names = pipeline.class_names
     impulsive = event_classes(windows)
 
-    # TRN once per window
-    trn = []
-    for w in windows:
-        out = pipeline.serve_trn(frames=tf.constant(w["frames"][None]), fps=tf.constant([w["fps"]], tf.float32))
-        trn.append({k: v.numpy()[0] for k, v in out.items()})
+    trn = trn_outputs(pipeline, windows)
     predicted = [int(np.argmax(t["class_probs"])) for t in trn]
     classes = predicted if class_source == "mtrn" else [names.index(w["class_name"]) for w in windows]
     s_act = np.stack([t["action_spectrogram"] for t in trn]).astype(np.float32)

@@ -3,7 +3,8 @@ process, same input) and count the distinct H.264 and AAC payloads. Run it while
 keep the cores busy (e.g. three `python3 -c "while True: pass"`); on an idle machine every encode
 matched in our runs. Session 6, with 3 busy loops: 0 variants in 600 encodes, then 9 in 2000 (two
 variants, 37.8 and 38.7 dB); the AAC payload never varied. Prints the PSNR of each variant's decoded
-frames against the most common one."""
+frames against the most common one, and (for scale) another clip's.
+A session-6 spawn-pool probe (not kept) also saw variants in freshly spawned workers."""
 import collections
 import hashlib
 import os
@@ -47,3 +48,8 @@ common = frames_of(first[video.most_common(1)[0][0]])
 for v, path in first.items():
     mse = np.mean((frames_of(path) - common) ** 2)
     print(f"  {v}: PSNR vs the most common {'inf' if mse == 0 else f'{10 * np.log10(255 ** 2 / mse):.1f}'} dB")
+other = os.path.join(tmp, "other.mp4")  # scale: another clip of the class, same settings
+_, frames2, wave2, _ = render_clip(ClipSpec("unused", "horse", 1, 11, 1.5, Fraction(24), 32))
+write_mp4(other, frames2, spec.fps, wave2)
+mse = np.mean((frames_of(other) - common) ** 2)
+print(f"  another horse clip: PSNR vs the most common {10 * np.log10(255 ** 2 / mse):.1f} dB")

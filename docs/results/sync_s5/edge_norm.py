@@ -14,7 +14,7 @@ pipe = FoleyPipeline.from_saved_models(sys.argv[1]); wins = gc.load_windows(sys.
 audio = AudioConfig(**pipe.gen_meta["config"]["audio"]); names = pipe.class_names
 codec = SpectrogramCodec(audio)
 pf = pipe.gen_meta["post_filter"]; taps = lowpass_taps(int(pf["length"]), float(pf["cutoff_nyquist"]))
-trn = [{k: v.numpy()[0] for k, v in pipe.serve_trn(frames=tf.constant(w["frames"][None]), fps=tf.constant([w["fps"]], tf.float32)).items()} for w in wins]
+trn = gc.trn_outputs(pipe, wins)
 ts = np.stack([t["action_spectrogram"] for t in trn]); tc = np.stack([t["action_curve"] for t in trn])
 ims = []
 for i, w in enumerate(wins):

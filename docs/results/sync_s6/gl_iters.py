@@ -12,10 +12,9 @@ pipe = FoleyPipeline.from_saved_models(sys.argv[1]); wins = gc.load_windows(sys.
 audio = AudioConfig(**pipe.gen_meta["config"]["audio"]); names = pipe.class_names
 pf = pipe.gen_meta["post_filter"]; taps = lowpass_taps(int(pf["length"]), float(pf["cutoff_nyquist"]))
 ims = []
-for i, w in enumerate(wins):
-    t = {k: v.numpy() for k, v in pipe.serve_trn(frames=tf.constant(w["frames"][None]), fps=tf.constant([w["fps"]], tf.float32)).items()}
+for i, (w, t) in enumerate(zip(wins, gc.trn_outputs(pipe, wins))):
     oh = np.zeros((1, len(names)), np.float32); oh[0, names.index(w["class_name"])] = 1
-    ims.append(pipe.serve_gen(z=tf.constant(pipe.sample_z(i, None)), class_probs=oh, action_spectrogram=t["action_spectrogram"], action_curve=t["action_curve"])["spectrogram"].numpy()[0])
+    ims.append(pipe.serve_gen(z=tf.constant(pipe.sample_z(i, None)), class_probs=oh, action_spectrogram=t["action_spectrogram"][None], action_curve=t["action_curve"][None])["spectrogram"].numpy()[0])
 ims = np.stack(ims)
 print("export decodes with lms_refine_iters =", audio.lms_refine_iters)
 for it in ([int(x) for x in sys.argv[3].split(",")] if len(sys.argv) > 3 else (0, 16, 32, 64, 128)):

@@ -25,16 +25,14 @@ for fps in (8.0, 12.0, 24.0):
 
 from foleygan_tf.evaluation.sync import detect_onsets
 classes = set(gc.event_classes(wins)); sr = audio.sample_rate
-for label, guid in (("oracle 8 fps", gc.oracle_guidance(pipe, wins)), ("2TRN", None)):
+trn = gc.trn_outputs(pipe, wins)
+trn_guidance = (np.stack([t["action_spectrogram"] for t in trn]), np.stack([t["action_curve"] for t in trn]))
+for label, guid in (("oracle 8 fps", gc.oracle_guidance(pipe, wins)), ("2TRN", trn_guidance)):
     d_ev, d_on = [], []
     for i, w in enumerate(wins):
         if w["class_name"] not in classes or not len(w["events"]):
             continue
-        if guid is None:
-            t = {k: v.numpy() for k, v in pipe.serve_trn(frames=tf.constant(w["frames"][None]), fps=tf.constant([w["fps"]], tf.float32)).items()}
-            s, c = t["action_spectrogram"], t["action_curve"]
-        else:
-            s, c = guid[0][i:i+1], guid[1][i:i+1]
+        s, c = guid[0][i:i+1], guid[1][i:i+1]
         oh = np.zeros((1, len(names)), np.float32); oh[0, names.index(w["class_name"])] = 1
         x = pipe.serve_gen(z=tf.constant(pipe.sample_z(i, None)), class_probs=oh, action_spectrogram=s, action_curve=c)["waveform"].numpy()[0]
         on = detect_onsets(x, sr)
