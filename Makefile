@@ -31,13 +31,12 @@ test-all: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/foleygan bench --out benchmarks/results/ --readme benchmarks/README.md
 
-# The bundled default models (saved_models/default/): compact preset (R = 128, 2 756 Hz), synthetic
-# dataset with the real sound bank, trained on the CPU: ≈ 44 min end to end on 2 shared cores
-# (2026-11-26: data + TRN + the first 3000 G updates 24.3 min — TRN 213 s, GAN 1174 s — then the
-# second 3000 updates 19.5 min; ≈ 39 min expected on quiet cores at 0.34 s per update). 6000 G
-# updates, not 3000: onset F1 with the 2TRN's guidance 0.67 vs 0.63 on the held-out windows and
-# 0.62 vs 0.55 on 128 px / 29.97 fps clips, class accuracy 25 % vs 19 % (one run resumed from the
-# 3000-update one; docs/training.md "Sixth session"). Scratch data go to build/default-models/.
+# The bundled default models (saved_models/default/): compact preset (R = 128, 2 756 Hz; 72 frames
+# = 24 fps per 3 s window), synthetic dataset with the real sound bank, trained on the CPU:
+# ≈ 45–50 min expected on 2 quiet cores (2026-11-27: TRN 560 s and 6000 G updates in 43.9 min, run
+# concurrently; 0.34–0.36 s per G update alone). 24 fps, not 8: onset F1 0.73 vs 0.67 on the
+# held-out windows, 0.66 vs 0.61 on the held-out video files (docs/training.md "Seventh session").
+# Scratch data go to build/default-models/.
 # Deviations from the paper for sync (docs/training.md "Results", docs/trn.md): self-supervised
 # 2TRN pair targets from the real audio's onsets read by a motion stream on frame differences;
 # G/D trained on the guidance the 2TRN is taught to give (the audio-onset target, so the GAN does

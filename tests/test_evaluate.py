@@ -259,3 +259,21 @@ def test_exported_model_scores_like_its_run_directory(setup, tmp_path, tf):
     assert export["fid"] == pytest.approx(run["fid"], rel=1e-3, abs=1e-3)
     assert export["ndb"]["ndb"] == run["ndb"]["ndb"] and export["accuracy"] == run["accuracy"]
     assert export["sync"]["f1"] == pytest.approx(run["sync"]["f1"], abs=1e-6)
+
+
+def test_saved_model_guidance_refuses_frames_at_another_rate(tf):
+    """The bundled TRN export was trained at 24 fps: windows prepared at 8 fps are refused in one
+    line (their P_act would be off the generator's training distribution), 24 fps ones are scored."""
+    from foleygan_tf.evaluation.report import _SavedModelTRN
+
+    trn = _SavedModelTRN(os.path.join(os.path.dirname(__file__), "..", "saved_models", "default", "trn"))
+    assert trn.frame_rate == 24.0
+
+    def batch(t, fps):
+        return {"frames": tf.zeros([2, t, 32, 32, 3], tf.uint8), "num_frames": tf.constant([t, t]),
+                "fps": tf.constant([fps, fps], tf.float32)}
+
+    with pytest.raises(ValueError, match=r"expects frames at 24 fps, the shards hold \[8\.0\] fps"):
+        trn.p_act(batch(24, 8.0))
+    got = trn.p_act(batch(72, 24.0))
+    assert [p.shape for p in got] == [(71,), (71,)]

@@ -6,7 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from foleygan_tf.video.frames import read_frames, resize_frames, tsn_indices, tsn_indices_tf, video_fps
+from foleygan_tf.video.frames import (read_frames, resample_indices, resize_frames, trained_frame_rate, tsn_indices,
+                                      tsn_indices_tf, video_fps)
 
 
 def _colour_frames(n, h, w):
@@ -105,6 +106,27 @@ def test_resize_frames_shape_and_values():
 
 
 # ---- TSN sampling ------------------------------------------------------------------------------
+
+def test_resample_indices_nearest_presented_frame():
+    """Output frame i stands for time start + i / target: the source frame presented nearest to it
+    (source frame k at k / source fps); equal rates are the identity; the end clamps."""
+    np.testing.assert_array_equal(resample_indices(24, 8.0, 24.0, 72), np.arange(0, 72, 3))
+    np.testing.assert_array_equal(resample_indices(10, 25.0, 25.0, 10), np.arange(10))
+    # 29.97 → 8 fps: t = i / 8 → k = round(t · 29.97): 0, 3.75 → 4, 7.49 → 7, 11.24 → 11, 14.985 → 15
+    np.testing.assert_array_equal(resample_indices(5, 8.0, 30000 / 1001, 90), [0, 4, 7, 11, 15])
+    # a later window start, and up-sampling repeats frames (12 → 24 fps)
+    np.testing.assert_array_equal(resample_indices(4, 8.0, 24.0, 72, start=1.5), [36, 39, 42, 45])
+    np.testing.assert_array_equal(resample_indices(6, 24.0, 12.0, 3), [0, 1, 1, 2, 2, 2])
+    with pytest.raises(ValueError, match="count"):
+        resample_indices(0, 8.0, 24.0, 10)
+    with pytest.raises(ValueError, match="frame rates"):
+        resample_indices(3, 0.0, 24.0, 10)
+
+
+def test_trained_frame_rate():
+    assert trained_frame_rate(24, 3.0) == 8.0 and trained_frame_rate(72, 3.0) == 24.0
+    assert trained_frame_rate(0, 3.0) == 0.0          # shards at the source rate
+
 
 def test_tsn_eval_centres():
     assert tsn_indices(16, 8).tolist() == [1, 3, 5, 7, 9, 11, 13, 15]

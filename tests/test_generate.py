@@ -129,7 +129,9 @@ def test_pipeline_is_the_models_composed(models, videos, tf):
     pipe = FoleyPipeline.from_saved_models(models)
     frames, fps = read_frames(videos[1], frame_size=pipe.frame_size)
     got = pipe.synthesize(frames, fps, seed=5)
-    trn = pipe.serve_trn(frames=tf.constant(frames[None]), fps=tf.constant([fps], tf.float32))
+    # the tiny TRN was trained at 24 frames per 3 s clip: the 24 fps video's every third frame
+    assert pipe.trn_fps == 8.0 and fps == 24.0 and len(frames) == 29
+    trn = pipe.serve_trn(frames=tf.constant(frames[None, ::3]), fps=tf.constant([8.0], tf.float32))
     index = int(np.argmax(trn["class_probs"].numpy()[0]))
     assert got["class_name"] == pipe.class_names[index] and got["class_source"] == "mtrn"
     z = pipe.sample_z_fn(seed=tf.constant(5, tf.int64), num=tf.constant(1), truncation=tf.constant(1.0))["z"]
@@ -145,6 +147,39 @@ def test_pipeline_is_the_models_composed(models, videos, tf):
     assert other_class["class_source"] == "user"
     for other in (other_seed, other_class["wave"]):
         assert np.abs(other - got["wave"]).max() > 1e-3 * np.abs(got["wave"]).max()
+
+
+def test_trn_gets_frames_at_its_training_rate(models, tf):
+    """The TRN export records the rate its shards were resampled to (tiny: 24 frames per 3 s =
+    8 fps); the pipeline resamples every window's frames to it, so P_act has the pair spacing G
+    was trained on whatever the video's rate. ``resample_frames=False`` passes the video's own."""
+    import json
+
+    from foleygan_tf.inference.pipeline import FoleyPipeline
+
+    with open(os.path.join(models, "trn", "assets", "foleygan_trn.json")) as f:
+        assert json.load(f)["frame_rate"] == 8.0
+    fps, n = 60.0, 150                                           # 2.5 s at 60 fps: one window
+    frames = np.zeros((n, 32, 32, 3), np.uint8)
+    frames[:, :, :, 0] = np.arange(n, dtype=np.uint8)[:, None, None]   # red = source frame index
+    for resample, want_fps, want_idx in ((True, 8.0, np.floor(np.arange(20) / 8.0 * 60 + 0.5)),
+                                         (False, 60.0, np.arange(n))):
+        pipe = FoleyPipeline.from_saved_models(models, resample_frames=resample)
+        seen = []
+        serve = pipe.serve_trn
+
+        def spy(frames, fps, serve=serve):
+            seen.append((frames.numpy()[0, :, 0, 0, 0].astype(int), float(fps.numpy()[0])))
+            return serve(frames=frames, fps=fps)
+
+        pipe.serve_trn = spy
+        got = pipe.synthesize(frames, fps, seed=1)
+        assert len(seen) == 1
+        np.testing.assert_array_equal(seen[0][0], want_idx)
+        assert seen[0][1] == want_fps
+        np.testing.assert_allclose(np.diff(got["p_act_times"]), 1.0 / want_fps, rtol=1e-9)
+        assert got["p_act_times"][0] == pytest.approx(0.5 / want_fps)
+        assert got["wave"].shape == (int(round(n / fps * pipe.sample_rate)),)
 
 
 @pytest.mark.parametrize("seconds,fps", [(3.2, 23.976), (7.5, 60.0), (10.0, 25.0), (4.5, 29.97), (2.0, 24.0)])

@@ -26,9 +26,16 @@ def _default_audio() -> dict:
         return json.load(f)["config"]["audio"]
 
 
-def _click_windows(n=4, sr=None, seconds=3.0, fps=8.0, seed=0):
-    """Windows of decaying noise bursts (87 ms, 22 ms decay) at the default models' rate."""
+def _default_frame_rate() -> float:
+    """The frame rate the bundled TRN expects (its export metadata)."""
+    with open(os.path.join(DEFAULT_MODELS, "trn", "assets", "foleygan_trn.json")) as f:
+        return float(json.load(f)["frame_rate"])
+
+
+def _click_windows(n=4, sr=None, seconds=3.0, fps=None, seed=0):
+    """Windows of decaying noise bursts (87 ms, 22 ms decay) at the default models' audio and frame rates."""
     sr = _default_audio()["sample_rate"] if sr is None else sr
+    fps = _default_frame_rate() if fps is None else fps
     rng = np.random.default_rng(seed)
     burst = int(round(0.087 * sr))
     out = []
@@ -82,6 +89,9 @@ def test_guidance_check_on_default_models(tf):
     assert score_waves(moved, windows, audio)["overall"]["f1"] < 0.2
     with pytest.raises(ValueError, match="unknown mode"):
         guidance_check(DEFAULT_MODELS, windows=windows, modes=("psychic",))
+    # windows at another frame rate than the TRN was trained at are refused, not scored off-distribution
+    with pytest.raises(ValueError, match=r"frames at \[8\.0\] fps, but the TRN export expects 24 fps"):
+        guidance_check(DEFAULT_MODELS, windows=_click_windows(1, fps=8.0))
     po = res["pact_onsets"]
     assert set(po["per_class"]) == {"footstep"} and po["overall"]["num_reference"] == 12
     assert 0.0 <= po["overall"]["f1"] <= 1.0

@@ -213,7 +213,7 @@ def load_clip_windows(task: ClipTask, opt: PrepareOptions) -> list[dict]:
     """Decode a clip and cut it into windows. Raises :class:`SkipClip` with the reason."""
     import cv2
 
-    from foleygan_tf.video.frames import read_frames
+    from foleygan_tf.video.frames import read_frames, resample_indices
 
     if not os.path.exists(task.path):
         raise SkipClip("file not found")
@@ -265,9 +265,8 @@ def load_clip_windows(task: ClipTask, opt: PrepareOptions) -> list[dict]:
             # action spectrogram, docs/trn.md): take the source frame presented nearest to it.
             # (Sampling the centres (i + 0.5) / out_fps, as before, showed content half a stored
             # frame later than that convention, i.e. made P_act and S_act half a frame early.)
-            times = ws + np.arange(n) * clip_s / n
-            idx = np.clip(np.floor(times * fps + 0.5 + 1e-6).astype(int), 0, len(frames) - 1)
             out_fps = n / clip_s
+            idx = resample_indices(n, out_fps, fps, len(frames), start=ws)
         else:
             first = int(round(ws * fps))
             idx = np.arange(first, first + int(round(clip_s * fps)))

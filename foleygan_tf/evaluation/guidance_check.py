@@ -44,8 +44,8 @@ import dataclasses
 import numpy as np
 
 __all__ = ["MODES", "ORACLE", "load_windows", "guidance_check", "format_guidance_check", "passband_flatness",
-           "score_waves", "trn_outputs", "event_classes", "flatness_band", "oracle_guidance", "zero_action_spectrogram",
-           "event_correlation"]
+           "pooled_onsets", "score_waves", "trn_outputs", "event_classes", "flatness_band", "oracle_guidance",
+           "zero_action_spectrogram", "event_correlation", "report"]
 
 MODES = ("normal", "off", "shuffled")
 ORACLE = "oracle"
@@ -95,7 +95,7 @@ def _derangement(groups: list, rng) -> np.ndarray:
     return perm
 
 
-def _pooled_onsets(items: list[dict]) -> dict:
+def pooled_onsets(items: list[dict]) -> dict:
     """P/R/F1 from the summed onset counts of ``evaluation.sync.onset_scores`` results."""
     tp = sum(i["num_matched"] for i in items)
     est = sum(i["num_estimated"] for i in items)
@@ -111,7 +111,7 @@ def _pool(items: list[dict]) -> dict:
     """P/R/F1 from summed counts (per-class pooling) + mean flatness/RMS."""
     flat = [i["flatness"] for i in items if np.isfinite(i["flatness"])]
     rs = [i["event_r"] for i in items if i.get("event_r") is not None]
-    pooled = _pooled_onsets(items)
+    pooled = pooled_onsets(items)
     return {"windows": len(items), **pooled,
             "onsets_per_second": pooled["num_estimated"] / max(1e-9, sum(i["seconds"] for i in items)),
             "spectral_flatness": float(np.median(flat)) if flat else float("nan"),
@@ -281,6 +281,11 @@ def guidance_check(pipeline, shards_dir: str | None = None, *, windows: list[dic
         windows = windows[:limit]
     if not windows:
         raise ValueError("no windows to check")
+    off_rate = sorted({round(w["fps"], 3) for w in windows if abs(w["fps"] - pipeline.trn_fps) > 1e-3})
+    if pipeline.trn_fps > 0 and off_rate:
+        # the windows go to the TRN as they are: at another rate its P_act is not what G was trained on
+        raise ValueError(f"{shards_dir or 'windows'}: frames at {off_rate} fps, but the TRN export expects "
+                         f"{pipeline.trn_fps:g} fps (prepare the shards with the TRN's video.frames_per_clip)")
     audio = pipeline.gen_meta["config"]["audio"]
     sr, fl, hop = pipeline.sample_rate, int(audio["frame_length"]), int(audio["frame_step"])
     band = flatness_band(pipeline.gen_meta.get("post_filter") or {})
@@ -360,8 +365,8 @@ def _pact_onset_scores(trn, windows, impulsive, window) -> dict:
         est = pact_onset_times(t["p_act"], w["fps"])
         s = onset_scores(w["events"], est[est < (w["valid_seconds"] or np.inf)], window)
         by_class.setdefault(w["class_name"], []).append(s)
-    return {"overall": _pooled_onsets([i for v in by_class.values() for i in v]),
-            "per_class": {c: _pooled_onsets(v) for c, v in sorted(by_class.items())}}
+    return {"overall": pooled_onsets([i for v in by_class.values() for i in v]),
+            "per_class": {c: pooled_onsets(v) for c, v in sorted(by_class.items())}}
 
 
 def oracle_guidance(pipeline, windows) -> tuple[np.ndarray, np.ndarray]:
@@ -439,7 +444,6 @@ def format_guidance_check(result: dict) -> str:
 def main(argv=None) -> int:
     """``python -m foleygan_tf.evaluation.guidance_check MODELS_DIR SHARDS_DIR [--json OUT]``."""
     import argparse
-    import json
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("models_dir")
@@ -455,11 +459,19 @@ def main(argv=None) -> int:
     result = guidance_check(args.models_dir, args.shards_dir, split=args.split, seed=args.seed,
                             limit=args.limit, class_source=args.class_source,
                             modes=MODES + ((ORACLE,) if args.oracle else ()))
-    print(format_guidance_check(result))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=1)
+    report(format_guidance_check(result), result, args.json)
     return 0
+
+
+def report(text: str, result: dict, json_path: str | None) -> None:
+    """Print a check's summary and, with ``json_path``, write its JSON-ready result there (the
+    evaluation modules' command lines)."""
+    import json
+
+    print(text)
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(result, f, indent=1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -181,14 +181,23 @@ class _SavedModelTRN:
     def __init__(self, path):
         import tensorflow as tf
 
+        from foleygan_tf.inference.pipeline import trn_frame_rate
+
         self.path = path
-        self._fn = tf.saved_model.load(path).signatures["serving_default"]
+        loaded = tf.saved_model.load(path)
+        self._fn = loaded.signatures["serving_default"]
+        with open(loaded.metadata_file.asset_path.numpy().decode()) as f:
+            self.frame_rate = trn_frame_rate(json.load(f))
 
     def p_act(self, batch) -> list:
         import tensorflow as tf
 
         out = []
         frames, n, fps = batch["frames"].numpy(), batch["num_frames"].numpy(), batch["fps"].numpy()
+        off = sorted({round(float(f), 3) for f in fps if abs(f - self.frame_rate) > 1e-3})
+        if self.frame_rate > 0 and off:   # its P_act would not be what the generator was trained on
+            raise ValueError(f"{self.path}: this TRN expects frames at {self.frame_rate:g} fps, the shards hold "
+                             f"{off} fps (prepare them with the TRN's video.frames_per_clip)")
         for i in range(len(n)):   # one call per window: clips may differ in length
             got = self._fn(frames=tf.constant(frames[i:i + 1, : int(n[i])]), fps=tf.constant(fps[i:i + 1]))
             out.append(got["p_act"].numpy()[0].astype(np.float32))

@@ -13,8 +13,13 @@ numpy/OpenCV/PyAV helpers). The job (paper Fig. 2, Algorithm 1 line 12):
    spread evenly from 0 to ``D − W`` and snapped to frame times (the last one rounded *up*, so the
    windows cover the clip). ``W`` is the part of a clip the ISTFT reconstructs (the codec drops the
    last STFT frame: 2.97 s at the paper preset);
-3. the TRN SavedModel on each window's frames (with the video's fps) → class probabilities, S_act
-   and the R-step action curve; the clip's class is the argmax of the frame-weighted mean of the
+3. the TRN SavedModel on each window's frames → class probabilities, S_act and the R-step action
+   curve. A TRN trained on resampled shards (export metadata ``frame_rate`` > 0, e.g. 8 fps) gets
+   the window's frames resampled to that rate by ``prepare``'s nearest-frame rule
+   (``video.frames.resample_indices``): its P_act then has the pair spacing the generator was
+   trained on, whatever the video's rate (fed the native 29.97 fps frames, the bundled models
+   scored onset F1 0.35 instead of 0.60 on 29.97 fps test videos, docs/inference.md); with
+   ``frame_rate`` 0 the TRN gets the frames at the video's rate; the clip's class is the argmax of the frame-weighted mean of the
    windows' class probabilities, or ``class_name`` when given (a one-hot vector conditions G;
    P_act/S_act still follow the TRN's own prediction — the TRN export has no class input);
 4. one z per video (``sample_z`` signature of the generator export: ``seed``, ``truncation``),
@@ -41,7 +46,7 @@ import time
 
 import numpy as np
 
-__all__ = ["FoleyPipeline", "plan_windows", "crossfade_weights"]
+__all__ = ["FoleyPipeline", "plan_windows", "crossfade_weights", "trn_frame_rate"]
 
 DEFAULT_CROSSFADE = 0.5
 MAX_WINDOWS_PER_CALL = 8
@@ -128,6 +133,18 @@ def _read_json(path):
         return json.load(f)
 
 
+def trn_frame_rate(trn_meta: dict) -> float:
+    """The frame rate the exported TRN expects (its metadata's ``frame_rate``; exports made before
+    that key existed: derived from their config the same way) — 0.0 = the video's own rate."""
+    from foleygan_tf.video.frames import trained_frame_rate
+
+    if "frame_rate" in trn_meta:
+        return float(trn_meta["frame_rate"])
+    video = (trn_meta.get("config") or {}).get("video") or {}
+    clip_seconds = float(trn_meta["clip_samples"]) / float(trn_meta["sample_rate"])
+    return trained_frame_rate(int(video.get("frames_per_clip", 0)), clip_seconds)
+
+
 class FoleyPipeline:
     """The whole job from the two SavedModels. Build with :meth:`from_saved_models`."""
 
@@ -135,7 +152,7 @@ class FoleyPipeline:
     GENERATOR_SUBDIR = "generator"
 
     def __init__(self, trn_dir: str, generator_dir: str, *, crossfade: float = DEFAULT_CROSSFADE,
-                 loudness_dbfs: float = -20.0, peak_dbfs: float = -1.0):
+                 loudness_dbfs: float = -20.0, peak_dbfs: float = -1.0, resample_frames: bool = True):
         import tensorflow as tf
 
         for d in (trn_dir, generator_dir):
@@ -159,6 +176,9 @@ class FoleyPipeline:
         # the part of a clip the ISTFT reconstructs (the codec drops the last STFT frame)
         self.window_samples = min(self.clip_samples, (frames - 1) * audio["frame_step"] + audio["frame_length"])
         self.frame_size = int(self.trn_meta["frame_size"])
+        # resample_frames=False feeds the TRN the video's own frames (an ablation: the train/serve
+        # frame-rate skew this step removes, docs/inference.md)
+        self.trn_fps = trn_frame_rate(self.trn_meta) if resample_frames else 0.0
         self.crossfade = float(crossfade)
         self.loudness_dbfs, self.peak_dbfs = float(loudness_dbfs), float(peak_dbfs)
 
@@ -186,6 +206,17 @@ class FoleyPipeline:
             raise ValueError(f"unknown class {class_name!r}; the models know: {', '.join(self.class_names)}")
         return self.class_names.index(class_name)
 
+    def trn_frames(self, frames: np.ndarray, fps: float) -> tuple[np.ndarray, float]:
+        """``(frames, fps)`` as the TRN expects them: resampled to :attr:`trn_fps` (``round(T /
+        fps · trn_fps)`` frames, at least 1, frame ``i`` = the source frame nearest to ``i /
+        trn_fps``) when that is set and differs from ``fps``; else unchanged."""
+        from foleygan_tf.video.frames import resample_indices
+
+        if self.trn_fps <= 0 or abs(fps - self.trn_fps) < 1e-6:
+            return frames, fps
+        count = max(1, int(math.floor(len(frames) / fps * self.trn_fps + 0.5)))
+        return frames[resample_indices(count, self.trn_fps, fps, len(frames))], self.trn_fps
+
     def synthesize(self, frames: np.ndarray, fps: float, duration: float | None = None, *, seed: int = 0,
                    truncation: float | None = None, class_name: str | None = None) -> dict:
         """Audio for decoded frames (uint8 ``[T, H, W, 3]``) at ``fps``; ``duration`` (s) defaults
@@ -206,10 +237,12 @@ class FoleyPipeline:
         sr = self.sample_rate
         window_seconds = self.window_samples / sr
         windows = plan_windows(frames.shape[0], fps, duration, window_seconds, self.crossfade)
-        trn = []
+        trn, trn_fps = [], []
         for first, stop in windows:
-            out = self.serve_trn(frames=tf.constant(frames[None, first:stop]), fps=tf.constant([fps], tf.float32))
+            clip, clip_fps = self.trn_frames(frames[first:stop], fps)
+            out = self.serve_trn(frames=tf.constant(clip[None]), fps=tf.constant([clip_fps], tf.float32))
             trn.append({k: v.numpy()[0] for k, v in out.items()})
+            trn_fps.append(clip_fps)
         weights = np.array([stop - first for first, stop in windows], np.float64)
         mean_probs = (np.stack([t["class_probs"] for t in trn]) * weights[:, None]).sum(0) / weights.sum()
         if class_name is None:
@@ -240,13 +273,14 @@ class FoleyPipeline:
         # P_act on the video timeline: each window's pairs, later windows taking over at the
         # centre of the overlap (the plot)
         times, values = [], []
-        for k, ((first, stop), t) in enumerate(zip(windows, trn)):
-            tt = (first + np.arange(len(t["p_act"])) + 0.5) / fps
+        begins = [first / fps for first, _ in windows]
+        for k, (t, rate) in enumerate(zip(trn, trn_fps)):
+            tt = begins[k] + (np.arange(len(t["p_act"])) + 0.5) / rate
             keep = np.ones(len(tt), bool)
             if k > 0:
-                keep &= tt >= (first + windows[k - 1][0] + window_seconds * fps) / 2.0 / fps
+                keep &= tt >= (begins[k - 1] + begins[k] + window_seconds) / 2.0
             if k < n - 1:
-                keep &= tt < (windows[k + 1][0] + first + window_seconds * fps) / 2.0 / fps
+                keep &= tt < (begins[k] + begins[k + 1] + window_seconds) / 2.0
             times.append(tt[keep])
             values.append(t["p_act"][keep])
         return {"wave": track, "class_name": self.class_names[index], "class_source": source,

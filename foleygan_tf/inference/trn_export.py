@@ -12,6 +12,12 @@ inputs
               exactly what the Keras model does with such frames).
   ``fps``     float32 ``[batch]`` — frame rate of each clip (places P_act on the audio timeline).
 
+  A TRN trained on resampled shards (``video.frames_per_clip`` > 0: 8 fps at the ``compact`` and
+  ``tiny`` presets) learned its pair timing at that rate: feed it frames at the metadata's
+  ``frame_rate`` (``foleygan_tf.video.frames.resample_indices``, the rule ``prepare`` used), as
+  ``FoleyPipeline`` does. Frames at another rate run, but the P_act they give is off the
+  distribution the generator was trained on (docs/inference.md).
+
 outputs
   ``class_probs``        float32 ``[batch, C]`` — MTRN class probabilities (deterministic mode).
   ``class_index``        int32 ``[batch]`` — argmax of ``class_probs``.
@@ -44,6 +50,7 @@ import time
 import tensorflow as tf
 
 from foleygan_tf.inference.atomic import staged_export
+from foleygan_tf.video.frames import trained_frame_rate
 
 __all__ = ["export_trn", "TRNServingModule", "TRN_METADATA_NAME"]
 
@@ -60,8 +67,9 @@ OUTPUTS = {
     "action_curve": "float32 [batch, R] P_act resampled to the R spectrogram columns",
 }
 INPUTS = {
-    "frames": "uint8 [batch, time, height, width, 3] decoded RGB frames (T >= 1, any size)",
-    "fps": "float32 [batch] frame rate of each clip",
+    "frames": "uint8 [batch, time, height, width, 3] decoded RGB frames (T >= 1, any size), at the "
+              "metadata's frame_rate when it is > 0 (resample with the nearest-frame rule)",
+    "fps": "float32 [batch] frame rate of each clip (the frame_rate above when it is > 0)",
 }
 
 
@@ -137,6 +145,9 @@ def _metadata(config, run_dir: str) -> dict:
         "frame_size": int(config.video.frame_size), "num_segments": int(config.video.num_segments),
         "image_size": int(config.audio.image_size), "sample_rate": int(config.audio.sample_rate),
         "clip_samples": int(config.audio.clip_samples), "encoding": config.audio.encoding,
+        # the rate the TRN was trained at (prepare resampled every video to it): feed it frames at
+        # this rate; 0 = it saw every video at the video's own rate
+        "frame_rate": trained_frame_rate(config.video.frames_per_clip, config.audio.clip_seconds),
         "deterministic": True,
         "signature": {"name": "serving_default", "inputs": INPUTS, "outputs": OUTPUTS},
         "short_clips": "T < num_segments: TSN segments repeat frames in order; T = 1: repeated to 2 "

@@ -3,6 +3,9 @@
 * :func:`read_frames` — every frame of a video file (any container/codec OpenCV reads, any fps,
   resolution or length) as uint8 RGB ``[T, H, W, 3]`` plus the frame rate.
 * :func:`resize_frames` — resize to the backbone input side ``video.frame_size`` (square).
+* :func:`resample_indices` — which source frames stand for a fixed frame rate (``prepare`` with
+  ``video.frames_per_clip`` and ``FoleyPipeline`` before the TRN: the same rule, so the TRN sees
+  frames at the rate it was trained at whatever the video's rate).
 * :func:`tsn_indices` / :func:`tsn_indices_tf` — TSN segment sampling for the MTRN: the clip is
   split into ``num_segments`` equal segments; training picks a random frame in each segment,
   evaluation picks each segment's centre frame (the TRN reference's ``tick/2 + tick·i``).
@@ -27,7 +30,7 @@ import os
 
 import numpy as np
 
-__all__ = ["read_frames", "resize_frames", "tsn_indices", "tsn_indices_tf", "video_fps"]
+__all__ = ["read_frames", "resize_frames", "resample_indices", "trained_frame_rate", "tsn_indices", "tsn_indices_tf", "video_fps"]
 
 
 def _fps_with_pyav(path: str) -> float:
@@ -133,6 +136,31 @@ def resize_frames(frames: np.ndarray, size: int) -> np.ndarray:
     if frames.shape[0] == 0:
         return np.zeros((0, size, size, 3), dtype=frames.dtype)
     return np.stack([_resize(f, size) for f in frames])
+
+
+def trained_frame_rate(frames_per_clip: int, clip_seconds: float) -> float:
+    """The frame rate a TRN trained on shards of ``video.frames_per_clip`` frames per clip of
+    ``clip_seconds`` expects (``prepare`` resampled its frames to it) — 0.0 when the shards kept
+    the source rate (``frames_per_clip = 0``: the TRN saw every video at its own rate)."""
+    return float(frames_per_clip) / float(clip_seconds) if frames_per_clip > 0 else 0.0
+
+
+def resample_indices(count: int, target_fps: float, source_fps: float, num_source: int,
+                     start: float = 0.0) -> np.ndarray:
+    """Indices of the source frames shown nearest to the times ``start + i / target_fps``,
+    ``i < count`` — int ``[count]``, clamped to ``[0, num_source − 1]``.
+
+    Frame ``k`` of the source is presented at ``k / source_fps`` (the P_act convention, docs/trn.md),
+    so output frame ``i`` stands for time ``start + i / target_fps`` exactly as a frame recorded at
+    ``target_fps`` would. Up-sampling repeats frames, down-sampling drops them; nothing is blended.
+    """
+    if count < 1 or num_source < 1:
+        raise ValueError(f"resample_indices needs count ≥ 1 and num_source ≥ 1, got {count}, {num_source}")
+    if not (target_fps > 0 and source_fps > 0):
+        raise ValueError(f"frame rates must be > 0, got target {target_fps}, source {source_fps}")
+    times = start + np.arange(count) / float(target_fps)
+    # + 1e-6: a time exactly half-way rounds up for every rate (floating noise must not decide)
+    return np.clip(np.floor(times * float(source_fps) + 0.5 + 1e-6).astype(int), 0, num_source - 1)
 
 
 def tsn_indices(num_frames: int, num_segments: int = 8, training: bool = False,
