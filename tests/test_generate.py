@@ -129,17 +129,20 @@ def test_pipeline_is_the_models_composed(models, videos, tf):
     pipe = FoleyPipeline.from_saved_models(models)
     frames, fps = read_frames(videos[1], frame_size=pipe.frame_size)
     got = pipe.synthesize(frames, fps, seed=5)
-    # the tiny TRN was trained at 24 frames per 3 s clip: the 24 fps video's every third frame
-    assert pipe.trn_fps == 8.0 and fps == 24.0 and len(frames) == 29
-    trn = pipe.serve_trn(frames=tf.constant(frames[None, ::3]), fps=tf.constant([8.0], tf.float32))
+    # the 0.25 s pre-roll: the first frame held 6 frames at 24 fps, its audio cut away; the tiny TRN
+    # was trained at 24 frames per 3 s clip: every third frame of that (35 frames → 12 at 8 fps)
+    assert pipe.pre_roll == 0.25 and pipe.trn_fps == 8.0 and fps == 24.0 and len(frames) == 29
+    held = np.concatenate([np.repeat(frames[:1], 6, axis=0), frames])
+    trn = pipe.serve_trn(frames=tf.constant(held[None, ::3]), fps=tf.constant([8.0], tf.float32))
     index = int(np.argmax(trn["class_probs"].numpy()[0]))
     assert got["class_name"] == pipe.class_names[index] and got["class_source"] == "mtrn"
     z = pipe.sample_z_fn(seed=tf.constant(5, tf.int64), num=tf.constant(1), truncation=tf.constant(1.0))["z"]
     want = pipe.serve_gen(z=z, class_probs=tf.one_hot([index], len(pipe.class_names)),
                           action_spectrogram=trn["action_spectrogram"], action_curve=trn["action_curve"])
     n = int(round(frames.shape[0] / fps * pipe.sample_rate))
+    lead = int(round(0.25 * pipe.sample_rate))
     assert got["wave"].shape == (n,)
-    np.testing.assert_allclose(got["wave"], want["waveform"].numpy()[0, :n], atol=1e-6)
+    np.testing.assert_allclose(got["wave"], want["waveform"].numpy()[0, lead:lead + n], atol=1e-6)
     again = pipe.synthesize(frames, fps, seed=5)["wave"]
     np.testing.assert_array_equal(again, got["wave"])
     other_seed = pipe.synthesize(frames, fps, seed=6)["wave"]
@@ -164,7 +167,7 @@ def test_trn_gets_frames_at_its_training_rate(models, tf):
     frames[:, :, :, 0] = np.arange(n, dtype=np.uint8)[:, None, None]   # red = source frame index
     for resample, want_fps, want_idx in ((True, 8.0, np.floor(np.arange(20) / 8.0 * 60 + 0.5)),
                                          (False, 60.0, np.arange(n))):
-        pipe = FoleyPipeline.from_saved_models(models, resample_frames=resample)
+        pipe = FoleyPipeline.from_saved_models(models, resample_frames=resample, pre_roll=0.0)
         seen = []
         serve = pipe.serve_trn
 
@@ -180,6 +183,38 @@ def test_trn_gets_frames_at_its_training_rate(models, tf):
         np.testing.assert_allclose(np.diff(got["p_act_times"]), 1.0 / want_fps, rtol=1e-9)
         assert got["p_act_times"][0] == pytest.approx(0.5 / want_fps)
         assert got["wave"].shape == (int(round(n / fps * pipe.sample_rate)),)
+
+
+def test_pre_roll_holds_the_first_frame_and_is_cut_away(models, tf, capsys):
+    """pre_roll s of the first frame (whole frames) go before the video; their audio is not in the
+    track, their pairs not in the plotted P_act; a later window is unaffected by it."""
+    from foleygan_tf.inference.pipeline import FoleyPipeline
+
+    fps, n = 24.0, 96                                             # 4 s: two windows
+    frames = np.zeros((n, 32, 32, 3), np.uint8)
+    frames[:, :, :, 0] = (np.arange(n, dtype=np.uint8) + 1)[:, None, None]   # red = index + 1
+    seen, outs = [], {}
+    for pre in (0.0, 0.25):
+        pipe = FoleyPipeline.from_saved_models(models, pre_roll=pre)
+        serve = pipe.serve_trn
+
+        def spy(frames, fps, serve=serve):
+            seen.append(frames.numpy()[0, :, 0, 0, 0].astype(int))
+            return serve(frames=frames, fps=fps)
+
+        pipe.serve_trn = spy
+        outs[pre] = pipe.synthesize(frames, fps, seed=3)
+        assert outs[pre]["wave"].shape == (int(round(n / fps * pipe.sample_rate)),)
+        assert outs[pre]["p_act_times"].min() > 0 and np.all(np.diff(outs[pre]["p_act_times"]) > 0)
+        assert len(outs[pre]["windows"]) == 2
+    plain, held = seen[0], seen[2]                                # the first window of each run
+    np.testing.assert_array_equal(plain[:4], [1, 4, 7, 10])      # every third frame (8 fps)
+    np.testing.assert_array_equal(held[:4], [1, 1, 1, 4])         # 6 held frames = 2 at 8 fps, then the video
+    assert not np.allclose(outs[0.0]["wave"][:200], outs[0.25]["wave"][:200])
+    with pytest.raises(ValueError, match="pre_roll must be in"):
+        FoleyPipeline.from_saved_models(models, pre_roll=1.5)
+    assert main(["generate", "x.mp4", "-o", "y.mp4", "--models", models, "--pre-roll", "-1"]) == 2
+    assert "--pre-roll -1.0: must be in [0, 1) seconds" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("seconds,fps", [(3.2, 23.976), (7.5, 60.0), (10.0, 25.0), (4.5, 29.97), (2.0, 24.0)])

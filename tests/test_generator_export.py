@@ -3,6 +3,7 @@ parity with the Keras EMA generator in a fresh process without foleygan_tf, save
 show/run (the TF1 session path TF Serving uses), sample_z, the filter switch, 8 concurrent callers,
 atomic writes and one-line errors."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -285,3 +286,30 @@ def test_bfloat16_export_is_close_to_float32_and_records_its_dtype(exported, tmp
     assert q["spectral_convergence"] <= 0.35, q
     broken = {"spectrogram": np.trunc(got["bf16"]["spectrogram"]), "waveform": got["bf16"]["waveform"]}
     assert quality(SpectrogramCodec(cfg.audio), got["f32"], broken)["image_snr_db"] < 30.0
+
+
+def test_refine_iters_changes_only_the_decoder(exported, tmp_path, capsys, tf):
+    """`--refine-iters 0`: the same network and image, the waveform decoded with G's own LMS phase
+    and no Griffin-Lim (the codec's plain ISTFT of that image); recorded in the metadata."""
+    from foleygan_tf.audio import SpectrogramCodec
+    from foleygan_tf.inference.postfilter import apply_fir, lowpass_taps
+
+    run, sm, cfg = exported
+    out0 = str(tmp_path / "sm_gl0")
+    assert main(["export", "generator", run, out0, "--refine-iters", "0", "--no-verify"]) == 0
+    with open(os.path.join(out0, "assets", "foleygan_generator.json")) as f:
+        assert json.load(f)["config"]["audio"]["lms_refine_iters"] == 0
+    with open(os.path.join(sm, "assets", "foleygan_generator.json")) as f:
+        assert json.load(f)["config"]["audio"]["lms_refine_iters"] == cfg.audio.lms_refine_iters > 0
+    data = {k: tf.constant(v) for k, v in _inputs(cfg, n=2, seed=7).items()}
+    a = tf.saved_model.load(sm).signatures["serving_default"](**data)
+    b = tf.saved_model.load(out0).signatures["serving_default"](**data)
+    np.testing.assert_allclose(a["spectrogram"].numpy(), b["spectrogram"].numpy(), atol=1e-6)
+    audio0 = dataclasses.replace(cfg.audio, lms_refine_iters=0)
+    want = apply_fir(SpectrogramCodec(audio0).decode(b["spectrogram"]).numpy(), lowpass_taps(512, 0.75))
+    wave = b["waveform"].numpy()
+    np.testing.assert_allclose(wave, want, atol=1e-4 * np.abs(want).max())
+    assert np.abs(wave - a["waveform"].numpy()).max() > 1e-2 * np.abs(wave).max()
+    capsys.readouterr()
+    assert main(["export", "generator", run, str(tmp_path / "neg"), "--refine-iters", "-1"]) == 2
+    assert "refine_iters must be ≥ 0" in capsys.readouterr().err

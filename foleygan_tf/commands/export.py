@@ -98,6 +98,9 @@ def _filter_options(parser) -> None:
                         help="filter taps (default: the run's gan.post_filter_length, 512)")
     parser.add_argument("--post-filter-cutoff", type=float, default=0.75, metavar="FRACTION",
                         help="low-pass cut-off as a fraction of Nyquist (default 0.75)")
+    parser.add_argument("--refine-iters", type=int, default=None, metavar="N",
+                        help="Griffin-Lim iterations after the LMS phase in the baked-in decoder "
+                             "(default: the run's audio.lms_refine_iters; 0: G's own phase, sharper attacks)")
     parser.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32",
                         help="compute dtype of the generator's network (default float32); bfloat16 runs "
                              "G's convolutions in bf16 (much faster on CPUs with AVX512-BF16/AMX) while the "
@@ -137,7 +140,8 @@ def _export_generator(args, run_dir, out_dir) -> None:
     meta = export_generator(run_dir, out_dir, post_filter=args.post_filter,
                             post_filter_length=args.post_filter_length,
                             post_filter_cutoff=args.post_filter_cutoff, verify=not args.no_verify,
-                            dtype=getattr(args, "dtype", "float32"))
+                            dtype=getattr(args, "dtype", "float32"),
+                            refine_iters=getattr(args, "refine_iters", None))
     f = meta["post_filter"]
     filt = f"{f['kind']} {f['length']} taps" if f["kind"] != "none" else "no post-filter"
     print(f"exported generator ({meta['checkpoint']}, {meta['num_classes']} classes, "

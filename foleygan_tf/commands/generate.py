@@ -33,6 +33,9 @@ def register(subparsers, common) -> None:
                    help="truncation threshold of z (default: the model's gan.truncation; <= 0: none)")
     p.add_argument("--class", dest="class_name", default=None, metavar="NAME",
                    help="condition on this class instead of the predicted one")
+    p.add_argument("--pre-roll", type=float, default=None, metavar="SECONDS",
+                   help="lead-in generated before the first frame and cut away, so the track starts inside "
+                        "its steady background (default 0.25; 0: none; docs/inference.md)")
     p.add_argument("--wav", action="store_true", help="also write the bare track as <stem>.wav")
     p.add_argument("--plot", action="store_true",
                    help="also write <stem>.png: the spectrogram with the predicted action curve over it")
@@ -66,6 +69,8 @@ def run(args) -> int:
 
     from foleygan_tf.cli import UserError
 
+    if args.pre_roll is not None and not 0.0 <= args.pre_roll < 1.0:
+        raise UserError(f"--pre-roll {args.pre_roll}: must be in [0, 1) seconds")
     models = args.models or DEFAULT_MODELS
     if args.models is None and not os.path.isdir(models):
         raise UserError(f"no default models at {models} — pass --models DIR (a `foleygan export "
@@ -92,7 +97,7 @@ def run(args) -> int:
     remove_stale_temps([os.path.splitext(o)[0] + ext for o in outputs
                         for ext in (os.path.splitext(o)[1], ".wav", ".png")])
 
-    pipeline = FoleyPipeline.from_saved_models(models)
+    pipeline = FoleyPipeline.from_saved_models(models, **({} if args.pre_roll is None else {"pre_roll": args.pre_roll}))
     if args.class_name is not None:
         pipeline.class_index(args.class_name)  # unknown class: one line before any work
     failed = 0

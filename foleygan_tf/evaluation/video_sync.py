@@ -13,8 +13,9 @@ event (the stationary classes) are left out.
 :func:`video_sync` returns per-video :func:`~foleygan_tf.evaluation.sync.onset_scores` and their
 pooled P/R/F1 (summed counts, :func:`~foleygan_tf.evaluation.guidance_check.pooled_onsets`) per
 class and overall. ``python -m foleygan_tf.evaluation.video_sync MODELS_DIR VIDEO|DIR …
-[--native-fps] [--json OUT]`` prints them; ``--native-fps`` feeds the TRN the video's own frame
-rate (``FoleyPipeline(resample_frames=False)``, the skew before session 7).
+[--native-fps] [--pre-roll S] [--json OUT]`` prints them; ``--native-fps`` feeds the TRN the
+video's own frame rate (``FoleyPipeline(resample_frames=False)``, the skew before session 7),
+``--pre-roll 0`` drops the pipeline's lead-in.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def video_sync(pipeline, videos, *, seed: int = 0, progress: bool = False) -> di
         by_class.setdefault(r["class_name"], []).append(r)
     return {"videos": rows, "overall": pooled_onsets(rows),
             "per_class": {c: pooled_onsets(v) for c, v in sorted(by_class.items())},
-            "trn_fps": pipeline.trn_fps}
+            "trn_fps": pipeline.trn_fps, "pre_roll": pipeline.pre_roll}
 
 
 def format_video_sync(result: dict) -> str:
@@ -106,6 +107,8 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--native-fps", action="store_true",
                    help="feed the TRN the videos' own frame rate instead of its training rate")
+    p.add_argument("--pre-roll", type=float, default=None, metavar="SECONDS",
+                   help="FoleyPipeline's pre_roll (default: its default, 0.25 s)")
     p.add_argument("--json")
     args = p.parse_args(argv)
     try:
@@ -114,7 +117,8 @@ def main(argv=None) -> int:
         p.error(str(e))
     if not videos:
         p.error("no video with sidecar events among " + " ".join(args.videos))
-    pipeline = FoleyPipeline.from_saved_models(args.models_dir, resample_frames=not args.native_fps)
+    pipeline = FoleyPipeline.from_saved_models(args.models_dir, resample_frames=not args.native_fps,
+                                               **({} if args.pre_roll is None else {"pre_roll": args.pre_roll}))
     result = video_sync(pipeline, videos, seed=args.seed, progress=True)
     report(format_video_sync(result), result, args.json)
     return 0

@@ -354,11 +354,13 @@ def check_out_dir(out_dir) -> str:
 
 def export_generator(run_dir: str, out_dir: str, *, post_filter: str = "lowpass",
                      post_filter_length: int | None = None, post_filter_cutoff: float = DEFAULT_CUTOFF,
-                     verify: bool = True, dtype: str = "float32") -> dict:
+                     verify: bool = True, dtype: str = "float32", refine_iters: int | None = None) -> dict:
     """Export the EMA generator of ``run_dir`` (``foleygan train gan``) as a SavedModel in ``out_dir``.
 
     ``run_dir`` may also be a generator SavedModel (re-export, e.g. with another ``dtype`` or
     filter). ``dtype``: G's compute dtype, ``float32`` or ``bfloat16`` (module docstring).
+    ``refine_iters``: Griffin-Lim iterations after the LMS phase integration in the baked-in
+    decoder (``audio.lms_refine_iters``; default: the run's own; 0 = G's own phase, a plain ISTFT).
     Returns the metadata dict (also ``out_dir/assets/foleygan_generator.json``). Raises
     ``FileNotFoundError`` (no run / no checkpoint) or ``ValueError`` (busy ``out_dir``, CQT
     encoding, bad filter options, unknown dtype)."""
@@ -372,6 +374,10 @@ def export_generator(run_dir: str, out_dir: str, *, post_filter: str = "lowpass"
         run_dir = source_meta.get("source_run_dir", run_dir)
     else:
         generator, config, checkpoint = load_generator_from_run(run_dir, dtype)
+    if refine_iters is not None:   # decode-only: the network is the same
+        if refine_iters < 0:
+            raise ValueError(f"refine_iters must be ≥ 0, got {refine_iters}")
+        config.audio.lms_refine_iters = int(refine_iters)
     with staged_export(out, "foleygan_gen_meta_") as (tmp, staging):
         meta_path = os.path.join(staging, GENERATOR_METADATA_NAME)
         module = GeneratorServingModule(generator, config, post_filter, post_filter_length, post_filter_cutoff,

@@ -7,7 +7,11 @@ numpy/OpenCV/PyAV helpers). The job (paper Fig. 2, Algorithm 1 line 12):
 
 1. probe the video (PyAV: start time and duration of the video stream) and decode its frames
    (OpenCV, resized to the TRN's frame size);
-2. cover the clip with windows of one model clip (3 s): a clip no longer than that is one window
+2. hold the first frame for ``pre_roll`` s (0.25 by default, rounded to whole frames) before the
+   video and generate over that too; the audio of the pre-roll is cut away, so the track starts
+   inside G's steady-state background rather than with the decoder's edge ramp (a silence →
+   background step the onset metric reads as an onset at every clip's start; docs/inference.md
+   "Pre-roll"). Then cover the clip with windows of one model clip (3 s): a clip no longer than that is one window
    (the TRN puts P_act = 0 after the video ends; the audio is trimmed to the video's duration);
    a longer clip gets ``ceil((D − W) / (W − crossfade)) + 1`` overlapping windows whose starts are
    spread evenly from 0 to ``D − W`` and snapped to frame times (the last one rounded *up*, so the
@@ -49,6 +53,11 @@ import numpy as np
 __all__ = ["FoleyPipeline", "plan_windows", "crossfade_weights", "trn_frame_rate"]
 
 DEFAULT_CROSSFADE = 0.5
+# Seconds of lead-in generated before the first frame and cut away (our choice, docs/inference.md
+# "Pre-roll"): ≥ the ISTFT's edge ramp (3/4 of a frame, 70 ms at compact) + half the 512-tap
+# post-filter (93 ms at compact), so the track starts inside G's steady-state background, like a
+# cut from a continuous recording, instead of with a silence → background step.
+DEFAULT_PRE_ROLL = 0.25
 MAX_WINDOWS_PER_CALL = 8
 
 
@@ -152,7 +161,8 @@ class FoleyPipeline:
     GENERATOR_SUBDIR = "generator"
 
     def __init__(self, trn_dir: str, generator_dir: str, *, crossfade: float = DEFAULT_CROSSFADE,
-                 loudness_dbfs: float = -20.0, peak_dbfs: float = -1.0, resample_frames: bool = True):
+                 loudness_dbfs: float = -20.0, peak_dbfs: float = -1.0, resample_frames: bool = True,
+                 pre_roll: float = DEFAULT_PRE_ROLL):
         import tensorflow as tf
 
         for d in (trn_dir, generator_dir):
@@ -180,6 +190,9 @@ class FoleyPipeline:
         # frame-rate skew this step removes, docs/inference.md)
         self.trn_fps = trn_frame_rate(self.trn_meta) if resample_frames else 0.0
         self.crossfade = float(crossfade)
+        if not (math.isfinite(pre_roll) and 0.0 <= pre_roll < 1.0):
+            raise ValueError(f"pre_roll must be in [0, 1) s, got {pre_roll}")
+        self.pre_roll = float(pre_roll)
         self.loudness_dbfs, self.peak_dbfs = float(loudness_dbfs), float(peak_dbfs)
 
     @classmethod
@@ -221,8 +234,9 @@ class FoleyPipeline:
                    truncation: float | None = None, class_name: str | None = None) -> dict:
         """Audio for decoded frames (uint8 ``[T, H, W, 3]``) at ``fps``; ``duration`` (s) defaults
         to ``T / fps``. Returns ``{"wave": [round(duration·sample_rate)] float32 at the model
-        rate (not normalised), "class_name", "class_source", "class_probs", "windows",
-        "p_act_times", "p_act"}``."""
+        rate (not normalised), "class_name", "class_source", "class_probs", "windows" (frame
+        ranges on the timeline extended by the pre-roll's held first frame), "p_act_times" (video
+        time), "p_act"}``."""
         import tensorflow as tf
 
         frames = np.asarray(frames)
@@ -236,7 +250,13 @@ class FoleyPipeline:
         duration = frames.shape[0] / fps if duration is None else float(duration)
         sr = self.sample_rate
         window_seconds = self.window_samples / sr
-        windows = plan_windows(frames.shape[0], fps, duration, window_seconds, self.crossfade)
+        # pre-roll: the first frame held for `lead` s before the video (a still: no action), the
+        # audio generated over it cut away below; windows are planned on the extended timeline
+        pre = int(round(self.pre_roll * fps))
+        lead, lead_samples = pre / fps, int(round(pre / fps * sr))
+        if pre:
+            frames = np.concatenate([np.repeat(frames[:1], pre, axis=0), frames])
+        windows = plan_windows(frames.shape[0], fps, duration + lead, window_seconds, self.crossfade)
         trn, trn_fps = [], []
         for first, stop in windows:
             clip, clip_fps = self.trn_frames(frames[first:stop], fps)
@@ -263,7 +283,7 @@ class FoleyPipeline:
                                  action_spectrogram=tf.constant(s_act[sl]), action_curve=tf.constant(curve[sl]))
             waves.append(got["waveform"].numpy())
         waves = np.concatenate(waves)
-        total = int(round(duration * sr))
+        total = lead_samples + int(round(duration * sr))
         starts = [int(round(first / fps * sr)) for first, _ in windows]
         track = np.zeros(total, np.float32)
         for (offset, w), wave, start in zip(crossfade_weights(starts, self.window_samples, total,
@@ -281,8 +301,10 @@ class FoleyPipeline:
                 keep &= tt >= (begins[k - 1] + begins[k] + window_seconds) / 2.0
             if k < n - 1:
                 keep &= tt < (begins[k] + begins[k + 1] + window_seconds) / 2.0
-            times.append(tt[keep])
+            keep &= tt >= lead                              # not the pre-roll's pairs
+            times.append(tt[keep] - lead)
             values.append(t["p_act"][keep])
+        track = track[lead_samples:]
         return {"wave": track, "class_name": self.class_names[index], "class_source": source,
                 "class_probs": mean_probs.astype(np.float32), "windows": windows,
                 "p_act_times": np.concatenate(times), "p_act": np.concatenate(values)}
