@@ -90,14 +90,15 @@ def run(args) -> int:
             raise UserError(f"{args.output}: cannot create the output directory ({err.strerror or err})") from None
 
     from foleygan_tf.inference.atomic import remove_stale_temps
-    from foleygan_tf.inference.pipeline import FoleyPipeline
+    from foleygan_tf.inference.pipeline import DEFAULT_PRE_ROLL, FoleyPipeline
 
     # a killed earlier run may have left temporaries beside these outputs: remove them (finished
     # outputs are complete files — each is renamed into place only once fully written)
     remove_stale_temps([os.path.splitext(o)[0] + ext for o in outputs
                         for ext in (os.path.splitext(o)[1], ".wav", ".png")])
 
-    pipeline = FoleyPipeline.from_saved_models(models, **({} if args.pre_roll is None else {"pre_roll": args.pre_roll}))
+    pre_roll = DEFAULT_PRE_ROLL if args.pre_roll is None else args.pre_roll
+    pipeline = FoleyPipeline.from_saved_models(models, pre_roll=pre_roll)
     if args.class_name is not None:
         pipeline.class_index(args.class_name)  # unknown class: one line before any work
     failed = 0

@@ -95,11 +95,12 @@ def format_video_sync(result: dict) -> str:
 
 
 def main(argv=None) -> int:
-    """``python -m foleygan_tf.evaluation.video_sync MODELS_DIR VIDEO|DIR … [--native-fps] [--json OUT]``."""
+    """``python -m foleygan_tf.evaluation.video_sync MODELS_DIR VIDEO|DIR … [--native-fps] [--pre-roll S]
+    [--json OUT]``."""
     import argparse
 
     from foleygan_tf.evaluation.guidance_check import report
-    from foleygan_tf.inference.pipeline import FoleyPipeline
+    from foleygan_tf.inference.pipeline import DEFAULT_PRE_ROLL, FoleyPipeline
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("models_dir")
@@ -117,8 +118,9 @@ def main(argv=None) -> int:
         p.error(str(e))
     if not videos:
         p.error("no video with sidecar events among " + " ".join(args.videos))
-    pipeline = FoleyPipeline.from_saved_models(args.models_dir, resample_frames=not args.native_fps,
-                                               **({} if args.pre_roll is None else {"pre_roll": args.pre_roll}))
+    pipeline = FoleyPipeline.from_saved_models(
+        args.models_dir, resample_frames=not args.native_fps,
+        pre_roll=DEFAULT_PRE_ROLL if args.pre_roll is None else args.pre_roll)
     result = video_sync(pipeline, videos, seed=args.seed, progress=True)
     report(format_video_sync(result), result, args.json)
     return 0

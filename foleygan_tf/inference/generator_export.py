@@ -365,6 +365,8 @@ def export_generator(run_dir: str, out_dir: str, *, post_filter: str = "lowpass"
     ``FileNotFoundError`` (no run / no checkpoint) or ``ValueError`` (busy ``out_dir``, CQT
     encoding, bad filter options, unknown dtype)."""
     _check_dtype(dtype)
+    if refine_iters is not None and refine_iters < 0:
+        raise ValueError(f"refine_iters must be ≥ 0, got {refine_iters}")
     out = check_out_dir(out_dir)
     if is_generator_saved_model(run_dir):
         if os.path.abspath(run_dir) == out:
@@ -375,8 +377,6 @@ def export_generator(run_dir: str, out_dir: str, *, post_filter: str = "lowpass"
     else:
         generator, config, checkpoint = load_generator_from_run(run_dir, dtype)
     if refine_iters is not None:   # decode-only: the network is the same
-        if refine_iters < 0:
-            raise ValueError(f"refine_iters must be ≥ 0, got {refine_iters}")
         config.audio.lms_refine_iters = int(refine_iters)
     with staged_export(out, "foleygan_gen_meta_") as (tmp, staging):
         meta_path = os.path.join(staging, GENERATOR_METADATA_NAME)

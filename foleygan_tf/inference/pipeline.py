@@ -11,20 +11,20 @@ numpy/OpenCV/PyAV helpers). The job (paper Fig. 2, Algorithm 1 line 12):
    video and generate over that too; the audio of the pre-roll is cut away, so the track starts
    inside G's steady-state background rather than with the decoder's edge ramp (a silence →
    background step the onset metric reads as an onset at every clip's start; docs/inference.md
-   "Pre-roll"). Then cover the clip with windows of one model clip (3 s): a clip no longer than that is one window
-   (the TRN puts P_act = 0 after the video ends; the audio is trimmed to the video's duration);
-   a longer clip gets ``ceil((D − W) / (W − crossfade)) + 1`` overlapping windows whose starts are
-   spread evenly from 0 to ``D − W`` and snapped to frame times (the last one rounded *up*, so the
+   "Pre-roll"). Then cover this extended clip with windows of one model clip (3 s): a clip no
+   longer than that is one window (the TRN puts P_act = 0 after the video ends; the audio is
+   trimmed to the video's duration); a longer clip gets ``ceil((D − W) / (W − crossfade)) + 1``
+   overlapping windows whose starts are spread evenly from 0 to ``D − W`` and snapped to frame times (the last one rounded *up*, so the
    windows cover the clip). ``W`` is the part of a clip the ISTFT reconstructs (the codec drops the
    last STFT frame: 2.97 s at the paper preset);
 3. the TRN SavedModel on each window's frames → class probabilities, S_act and the R-step action
    curve. A TRN trained on resampled shards (export metadata ``frame_rate`` > 0, e.g. 8 fps) gets
    the window's frames resampled to that rate by ``prepare``'s nearest-frame rule
    (``video.frames.resample_indices``): its P_act then has the pair spacing the generator was
-   trained on, whatever the video's rate (fed the native 29.97 fps frames, the bundled models
-   scored onset F1 0.35 instead of 0.60 on 29.97 fps test videos, docs/inference.md); with
-   ``frame_rate`` 0 the TRN gets the frames at the video's rate; the clip's class is the argmax of the frame-weighted mean of the
-   windows' class probabilities, or ``class_name`` when given (a one-hot vector conditions G;
+   trained on, whatever the video's rate (fed the native 29.97 fps frames, session 6's bundled
+   models scored onset F1 0.35 instead of 0.60 on 29.97 fps test videos, docs/inference.md);
+   with ``frame_rate`` 0 the TRN gets the frames at the video's rate. The clip's class is the
+   argmax of the frame-weighted mean of the windows' class probabilities, or ``class_name`` when given (a one-hot vector conditions G;
    P_act/S_act still follow the TRN's own prediction — the TRN export has no class input);
 4. one z per video (``sample_z`` signature of the generator export: ``seed``, ``truncation``),
    shared by all windows so the timbre does not jump; the generator SavedModel → waveform per

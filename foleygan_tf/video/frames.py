@@ -30,7 +30,8 @@ import os
 
 import numpy as np
 
-__all__ = ["read_frames", "resize_frames", "resample_indices", "trained_frame_rate", "tsn_indices", "tsn_indices_tf", "video_fps"]
+__all__ = ["read_frames", "resize_frames", "resample_indices", "trained_frame_rate", "tsn_indices", "tsn_indices_tf",
+           "video_fps"]
 
 
 def _fps_with_pyav(path: str) -> float:
