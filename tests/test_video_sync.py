@@ -45,12 +45,13 @@ def test_video_sync_pools_the_per_video_scores(clips, tf, capsys):
     with open(os.path.join(DEFAULT_MODELS, "trn", "assets", "foleygan_trn.json")) as f:
         rate = json.load(f)["frame_rate"]                  # the bundled TRN's training rate (24 fps)
     assert rate > 0 and res["trn_fps"] == rate and [r["class_name"] for r in res["videos"]] == ["footstep", "gunshot"]
-    for r, v in zip(res["videos"], videos):
+    for i, (r, v) in enumerate(zip(res["videos"], videos)):
         with open(v[:-4] + ".json") as f:
             events = json.load(f)["events"]
         assert r["num_reference"] == len(events) > 0 and r["fps"] == pytest.approx(30000 / 1001, rel=1e-6)
         frames, fps = read_frames(v, frame_size=pipe.frame_size)        # what generate() synthesises
-        want = onset_scores(events, detect_onsets(pipe.synthesize(frames, fps, seed=2)["wave"], pipe.sample_rate))
+        assert r["seed"] == 2 + i                                   # one z per video, seed + its index
+        want = onset_scores(events, detect_onsets(pipe.synthesize(frames, fps, seed=2 + i)["wave"], pipe.sample_rate))
         assert (r["num_matched"], r["num_estimated"]) == (want["num_matched"], want["num_estimated"])
     o = res["overall"]
     for key in ("num_reference", "num_estimated", "num_matched"):
@@ -61,8 +62,9 @@ def test_video_sync_pools_the_per_video_scores(clips, tf, capsys):
     assert "2 videos" in format_video_sync(res) and f"TRN frames at {rate:g} fps" in format_video_sync(res)
     # the CLI, with the TRN on the videos' own rate (the pre-fix behaviour, an ablation)
     out = clips / "native.json"
-    assert main([DEFAULT_MODELS, str(clips), "--native-fps", "--seed", "2", "--json", str(out)]) == 0
+    assert main([DEFAULT_MODELS, str(clips), "--native-fps", "--seed", "2", "--one-seed", "--json", str(out)]) == 0
     assert "TRN frames at the videos' own rate" in capsys.readouterr().out
     native = json.loads(out.read_text())
     assert native["trn_fps"] == 0.0 and native["overall"]["num_reference"] == o["num_reference"]
+    assert [r["seed"] for r in native["videos"]] == [2, 2]
     assert np.isfinite(native["overall"]["f1"])

@@ -13,7 +13,7 @@ event (the stationary classes) are left out.
 :func:`video_sync` returns per-video :func:`~foleygan_tf.evaluation.sync.onset_scores` and their
 pooled P/R/F1 (summed counts, :func:`~foleygan_tf.evaluation.guidance_check.pooled_onsets`) per
 class and overall. ``python -m foleygan_tf.evaluation.video_sync MODELS_DIR VIDEO|DIR …
-[--native-fps] [--pre-roll S] [--json OUT]`` prints them; ``--native-fps`` feeds the TRN the
+[--seed S] [--one-seed] [--native-fps] [--pre-roll S] [--json OUT]`` prints them; ``--native-fps`` feeds the TRN the
 video's own frame rate (``FoleyPipeline(resample_frames=False)``, the skew before session 7),
 ``--pre-roll 0`` drops the pipeline's lead-in.
 """
@@ -42,7 +42,8 @@ def _events(video: str) -> list[float]:
 
 def event_videos(paths) -> list[str]:
     """Videos with a non-empty sidecar event list among ``paths`` (files, or folders searched
-    recursively), sorted. ``ValueError`` naming the path for a missing path or a video without sidecar."""
+    recursively), sorted. ``ValueError`` naming the path for a missing path or a video without
+    sidecar."""
     found = []
     for path in paths:
         path = os.fspath(path)
@@ -56,11 +57,14 @@ def event_videos(paths) -> list[str]:
     return sorted(v for v in set(found) if _events(v))
 
 
-def video_sync(pipeline, videos, *, seed: int = 0, progress: bool = False) -> dict:
-    """Generate a track for every video (``pipeline.synthesize``, z seed ``seed``) and score its
-    onsets against the sidecar events (±100 ms). ``{"videos": [{"video", "class_name",
-    "predicted_class", "fps", "seconds", **onset_scores}], "overall": pooled, "per_class": {class:
-    pooled}}`` — classes are the sidecars' true classes."""
+def video_sync(pipeline, videos, *, seed: int = 0, one_seed: bool = False, progress: bool = False) -> dict:
+    """Generate a track for every video (``pipeline.synthesize``; the ``i``-th video with z seed
+    ``seed + i``, as ``guidance_check`` seeds its windows, so the score averages over z instead of
+    riding on one draw; ``one_seed``: ``seed`` for every video) and score its onsets against the
+    sidecar events (±100 ms).
+    ``{"videos": [{"video", "seed", "class_name", "predicted_class", "fps", "seconds",
+    **onset_scores}], "overall": pooled, "per_class": {class: pooled}, "trn_fps", "pre_roll"}`` —
+    classes are the sidecars' true classes."""
     from tqdm import tqdm
 
     from foleygan_tf.evaluation.guidance_check import pooled_onsets
@@ -68,15 +72,17 @@ def video_sync(pipeline, videos, *, seed: int = 0, progress: bool = False) -> di
     from foleygan_tf.video.frames import read_frames
 
     rows = []
-    for video in tqdm(list(videos), desc="videos", unit="video", disable=not progress):
+    for i, video in enumerate(tqdm(list(videos), desc="videos", unit="video", disable=not progress)):
         with open(os.path.splitext(video)[0] + ".json") as f:
             true_class = json.load(f).get("class")
         events = _events(video)
         frames, fps = read_frames(video, frame_size=pipeline.frame_size)
-        result = pipeline.synthesize(frames, fps, seed=seed)
+        z_seed = seed if one_seed else seed + i
+        result = pipeline.synthesize(frames, fps, seed=z_seed)
         scores = onset_scores(events, detect_onsets(result["wave"], pipeline.sample_rate))
-        rows.append({"video": video, "class_name": true_class, "predicted_class": result["class_name"],
-                     "fps": float(fps), "seconds": frames.shape[0] / fps, **scores})
+        rows.append({"video": video, "seed": z_seed, "class_name": true_class,
+                     "predicted_class": result["class_name"], "fps": float(fps), "seconds": frames.shape[0] / fps,
+                     **scores})
     by_class: dict[str, list] = {}
     for r in rows:
         by_class.setdefault(r["class_name"], []).append(r)
@@ -95,8 +101,8 @@ def format_video_sync(result: dict) -> str:
 
 
 def main(argv=None) -> int:
-    """``python -m foleygan_tf.evaluation.video_sync MODELS_DIR VIDEO|DIR … [--native-fps] [--pre-roll S]
-    [--json OUT]``."""
+    """``python -m foleygan_tf.evaluation.video_sync MODELS_DIR VIDEO|DIR … [--seed S] [--one-seed]
+    [--native-fps] [--pre-roll S] [--json OUT]``."""
     import argparse
 
     from foleygan_tf.evaluation.guidance_check import report
@@ -105,7 +111,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("models_dir")
     p.add_argument("videos", nargs="+", help="videos with synth-data sidecars, or folders of them")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="z seed of the first video; video i gets seed + i")
+    p.add_argument("--one-seed", action="store_true", help="the same z seed for every video")
     p.add_argument("--native-fps", action="store_true",
                    help="feed the TRN the videos' own frame rate instead of its training rate")
     p.add_argument("--pre-roll", type=float, default=None, metavar="SECONDS",
@@ -121,7 +128,7 @@ def main(argv=None) -> int:
     pipeline = FoleyPipeline.from_saved_models(
         args.models_dir, resample_frames=not args.native_fps,
         pre_roll=DEFAULT_PRE_ROLL if args.pre_roll is None else args.pre_roll)
-    result = video_sync(pipeline, videos, seed=args.seed, progress=True)
+    result = video_sync(pipeline, videos, seed=args.seed, one_seed=args.one_seed, progress=True)
     report(format_video_sync(result), result, args.json)
     return 0
 
