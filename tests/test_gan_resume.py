@@ -68,3 +68,42 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path, tf):
     assert adversarial[-1]["optimizer_updates"] == 10
     straight_history = json.loads((tmp_path / "straight" / "history.json").read_text())
     assert [r["d_loss"] for r in straight_history] == [r["d_loss"] for r in history]
+
+
+def test_history_is_written_before_each_checkpoint(tmp_path, tf):
+    """A kill between the two writes must not lose history records: the history file already holds
+    every record when the checkpoint is saved (the other order once lost a record in CI), and the
+    resume drops the records the restored checkpoint never reached."""
+    from foleygan_tf.training.fit_gan import resumable_history
+    from foleygan_tf.training.gan_callbacks import GANRunKeeper, PretrainCheckpointer
+    from foleygan_tf.training.run_dir import RunDir
+
+    run = RunDir(str(tmp_path))
+    on_disk_at_save = []
+
+    class Manager:                                     # stands in for tf.train.CheckpointManager
+        def save(self, checkpoint_number):
+            on_disk_at_save.append((checkpoint_number, [r["step"] for r in run.read_history()]))
+
+    class Model:
+        def optimizer_updates(self):
+            return 4
+
+        def pretrain_updates(self):
+            return 6
+
+    history = [{"step": 4, "optimizer_updates": 2}, {"step": 8, "optimizer_updates": 4}]
+    keeper = GANRunKeeper(run, Manager(), history, log_every=4, checkpoint_every=2)
+    keeper.set_model(Model())
+    keeper.save()
+    assert on_disk_at_save == [(4, [4, 8])]
+    pre = PretrainCheckpointer(run, Manager(), [], checkpoint_every=100)
+    pre.set_model(Model())
+    pre.on_train_end()
+    assert on_disk_at_save[-1] == (0, [0])
+
+    records = [{"step": 0, "phase": "d_pretrain", "pretrain_updates": 6}, {"step": 4}, {"step": 8}, {"step": 12}]
+    assert resumable_history(records, 8, 6) == records[:3]                 # killed before ckpt 12
+    assert resumable_history(records, 0, 4) == []                          # killed before pre-training ended
+    assert resumable_history([{"step": 0, "phase": "d_pretrain"}, {"step": 4}], 4, 6) == [
+        {"step": 0, "phase": "d_pretrain"}, {"step": 4}]                   # records of older runs

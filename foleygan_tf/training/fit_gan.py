@@ -58,6 +58,20 @@ def build_gan(config: Config, strategy: tf.distribute.Strategy | None = None) ->
     return gan
 
 
+def resumable_history(records: list[dict], micro_batches_done: int, pretrain_updates_done: int) -> list[dict]:
+    """The history records a run restored at ``micro_batches_done`` (and ``pretrain_updates_done``
+    D pre-training updates) keeps: history.json is written *before* each checkpoint, so a kill
+    between the two leaves records the checkpoint never reached — adversarial records past
+    ``micro_batches_done`` and a D pre-training record past ``pretrain_updates_done``. Those are
+    dropped; the resumed run logs them again."""
+    def reached(r):
+        if r.get("phase") == "d_pretrain":
+            return r.get("pretrain_updates", 0) <= pretrain_updates_done
+        return r.get("step", 0) <= micro_batches_done
+
+    return [r for r in records if reached(r)]
+
+
 def fit_gan(config: Config, dataset: tf.data.Dataset, run_dir: str, steps: int, *,
             sample_conditions: dict | None = None, strategy=None, verbose="auto") -> dict:
     """Train (or resume) the run in ``run_dir`` until ``steps`` micro-batches have been seen.
@@ -80,7 +94,7 @@ def fit_gan(config: Config, dataset: tf.data.Dataset, run_dir: str, steps: int, 
     if manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
     done = gan.micro_batches_seen()
-    history = [r for r in run.read_history() if r.get("step", 0) <= done]
+    history = resumable_history(run.read_history(), done, gan.pretrain_updates())
     remaining = max(0, (int(steps) - done) // gan.micro_batches_per_step)
     result = {"gan": gan, "history": history, "resumed": resumed, "diverged": None, "steps_done": done}
     if remaining == 0:

@@ -55,9 +55,12 @@ class GANRunKeeper(keras.callbacks.Callback):
             self.save()
 
     def save(self):
+        # history first: a kill between the two writes then leaves records *ahead* of the last
+        # checkpoint, which the resume drops and re-logs (fit_gan.resumable_history) — the other
+        # order lost the records of the interval (seen once in CI: a SIGKILL landed between them)
         updates = self.model.optimizer_updates()
-        self.manager.save(checkpoint_number=updates)
         self.run_dir.write_history(self.history)
+        self.manager.save(checkpoint_number=updates)
 
     def on_train_end(self, logs=None):
         if self.diverged is None:
@@ -90,8 +93,8 @@ class PretrainCheckpointer(keras.callbacks.Callback):
             self.history.append({"step": 0, "optimizer_updates": 0, "phase": "d_pretrain",
                                  "pretrain_updates": self.model.pretrain_updates(),
                                  **{k: round(v, 6) for k, v in self.values.items()}})
+            self.run_dir.write_history(self.history)       # before the checkpoint, as GANRunKeeper.save
             self.manager.save(checkpoint_number=0)
-            self.run_dir.write_history(self.history)
 
 
 class SampleWriter(keras.callbacks.Callback):
