@@ -33,8 +33,8 @@ bench: $(STAMP)
 
 # The bundled default models (saved_models/default/): compact preset (R = 128, 2 756 Hz; 72 frames
 # = 24 fps per 3 s window), synthetic dataset with the real sound bank, trained on the CPU:
-# ≈ 45–50 min expected on 2 quiet cores (2026-11-27: TRN 560 s and 6000 G updates in 43.9 min, run
-# concurrently; 0.34–0.36 s per G update alone). 24 fps, not 8, and the decoder without
+# ≈ 42 min expected on 2 quiet cores (2026-11-27, the parts: data < 1 min, TRN alone 4.9 min,
+# 6000 G updates at 0.34–0.36 s each; TRN and GAN run concurrently took 44 min). 24 fps, not 8, and the decoder without
 # Griffin-Lim (both in the compact preset): onset F1 0.81 vs 0.67 on the held-out windows
 # (docs/training.md "Seventh session").
 # Scratch data go to build/default-models/.

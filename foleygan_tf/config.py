@@ -8,7 +8,7 @@ A config is a tree of dataclasses (``Config`` → ``AudioConfig``, ``VideoConfig
 * ``small`` — a 256×256 spectrogram image, narrow networks: trains on one CPU/GPU in hours.
 * ``compact`` — a 128×128 image (2.8 kHz audio, 23 ms frames), twice the tiny G/D width and 24 fps
   video: the bundled default models (``make default-models``, 6000 G updates), trained on a 2-core
-  CPU in ≈ 45–50 min.
+  CPU in ≈ 42 min.
 * ``tiny``  — a 64×64 image and minimal widths for tests, notebooks and CI.
 
 The reduced presets keep the *rules* of the paper geometry (docs/ARCHITECTURE.md, "Geometry"):
