@@ -273,7 +273,7 @@ def test_saved_model_guidance_refuses_frames_at_another_rate(tf):
         return {"frames": tf.zeros([2, t, 32, 32, 3], tf.uint8), "num_frames": tf.constant([t, t]),
                 "fps": tf.constant([fps, fps], tf.float32)}
 
-    with pytest.raises(ValueError, match=r"expects frames at 24 fps, the shards hold \[8\.0\] fps"):
+    with pytest.raises(ValueError, match=r"frames at \[8\.0\] fps, but the TRN export expects 24 fps"):
         trn.p_act(batch(24, 8.0))
     got = trn.p_act(batch(72, 24.0))
     assert [p.shape for p in got] == [(71,), (71,)]

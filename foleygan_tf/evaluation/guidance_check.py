@@ -263,7 +263,7 @@ def guidance_check(pipeline, shards_dir: str | None = None, *, windows: list[dic
     import tensorflow as tf
 
     from foleygan_tf.evaluation.sync import ONSET_WINDOW_S
-    from foleygan_tf.inference.pipeline import FoleyPipeline
+    from foleygan_tf.inference.pipeline import FoleyPipeline, check_frame_rate
 
     if not isinstance(pipeline, FoleyPipeline):
         pipeline = FoleyPipeline.from_saved_models(pipeline)
@@ -281,11 +281,8 @@ def guidance_check(pipeline, shards_dir: str | None = None, *, windows: list[dic
         windows = windows[:limit]
     if not windows:
         raise ValueError("no windows to check")
-    off_rate = sorted({round(w["fps"], 3) for w in windows if abs(w["fps"] - pipeline.trn_fps) > 1e-3})
-    if pipeline.trn_fps > 0 and off_rate:
-        # the windows go to the TRN as they are: at another rate its P_act is not what G was trained on
-        raise ValueError(f"{shards_dir or 'windows'}: frames at {off_rate} fps, but the TRN export expects "
-                         f"{pipeline.trn_fps:g} fps (prepare the shards with the TRN's video.frames_per_clip)")
+    # the windows go to the TRN as they are: at another rate its P_act is not what G was trained on
+    check_frame_rate([w["fps"] for w in windows], pipeline.trn_fps, shards_dir or "windows")
     audio = pipeline.gen_meta["config"]["audio"]
     sr, fl, hop = pipeline.sample_rate, int(audio["frame_length"]), int(audio["frame_step"])
     band = flatness_band(pipeline.gen_meta.get("post_filter") or {})

@@ -192,12 +192,11 @@ class _SavedModelTRN:
     def p_act(self, batch) -> list:
         import tensorflow as tf
 
+        from foleygan_tf.inference.pipeline import check_frame_rate
+
         out = []
         frames, n, fps = batch["frames"].numpy(), batch["num_frames"].numpy(), batch["fps"].numpy()
-        off = sorted({round(float(f), 3) for f in fps if abs(f - self.frame_rate) > 1e-3})
-        if self.frame_rate > 0 and off:   # its P_act would not be what the generator was trained on
-            raise ValueError(f"{self.path}: this TRN expects frames at {self.frame_rate:g} fps, the shards hold "
-                             f"{off} fps (prepare them with the TRN's video.frames_per_clip)")
+        check_frame_rate(fps, self.frame_rate, self.path)
         for i in range(len(n)):   # one call per window: clips may differ in length
             got = self._fn(frames=tf.constant(frames[i:i + 1, : int(n[i])]), fps=tf.constant(fps[i:i + 1]))
             out.append(got["p_act"].numpy()[0].astype(np.float32))

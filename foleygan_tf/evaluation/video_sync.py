@@ -28,16 +28,17 @@ __all__ = ["event_videos", "video_sync", "format_video_sync"]
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".webm")
 
 
-def _events(video: str) -> list[float]:
+def _sidecar(video: str) -> tuple[str | None, list[float]]:
+    """``(class, events)`` from the synth-data sidecar ``<stem>.json`` of ``video``."""
     sidecar = os.path.splitext(video)[0] + ".json"
     try:
         with open(sidecar) as f:
-            events = json.load(f)["events"]
+            meta = json.load(f)
+        return meta.get("class"), [float(t) for t in meta["events"]]
     except FileNotFoundError:
         raise ValueError(f"{video}: no sidecar {os.path.basename(sidecar)} with the event times") from None
-    except (ValueError, KeyError, TypeError) as e:
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise ValueError(f"{sidecar}: not a synth-data sidecar with an 'events' list ({e})") from None
-    return [float(t) for t in events]
 
 
 def event_videos(paths) -> list[str]:
@@ -54,7 +55,7 @@ def event_videos(paths) -> list[str]:
             found.append(path)
         else:
             raise ValueError(f"{path}: no such video or folder")
-    return sorted(v for v in set(found) if _events(v))
+    return sorted(v for v in set(found) if _sidecar(v)[1])
 
 
 def video_sync(pipeline, videos, *, seed: int = 0, one_seed: bool = False, progress: bool = False) -> dict:
@@ -73,9 +74,7 @@ def video_sync(pipeline, videos, *, seed: int = 0, one_seed: bool = False, progr
 
     rows = []
     for i, video in enumerate(tqdm(list(videos), desc="videos", unit="video", disable=not progress)):
-        with open(os.path.splitext(video)[0] + ".json") as f:
-            true_class = json.load(f).get("class")
-        events = _events(video)
+        true_class, events = _sidecar(video)
         frames, fps = read_frames(video, frame_size=pipeline.frame_size)
         z_seed = seed if one_seed else seed + i
         result = pipeline.synthesize(frames, fps, seed=z_seed)

@@ -50,7 +50,7 @@ import time
 
 import numpy as np
 
-__all__ = ["FoleyPipeline", "plan_windows", "crossfade_weights", "trn_frame_rate"]
+__all__ = ["FoleyPipeline", "plan_windows", "crossfade_weights", "trn_frame_rate", "check_frame_rate"]
 
 DEFAULT_CROSSFADE = 0.5
 # Seconds of lead-in generated before the first frame and cut away (our choice, docs/inference.md
@@ -152,6 +152,15 @@ def trn_frame_rate(trn_meta: dict) -> float:
     video = (trn_meta.get("config") or {}).get("video") or {}
     clip_seconds = float(trn_meta["clip_samples"]) / float(trn_meta["sample_rate"])
     return trained_frame_rate(int(video.get("frames_per_clip", 0)), clip_seconds)
+
+
+def check_frame_rate(rates, trn_fps: float, where: str) -> None:
+    """One-line ``ValueError`` naming ``where`` unless every rate in ``rates`` is the TRN's training
+    rate ``trn_fps`` (0 = any rate): frames at another rate give a P_act G was not trained on."""
+    off = sorted({round(float(r), 3) for r in rates if abs(float(r) - trn_fps) > 1e-3})
+    if trn_fps > 0 and off:
+        raise ValueError(f"{where}: frames at {off} fps, but the TRN export expects {trn_fps:g} fps "
+                         "(prepare the shards with the TRN's video.frames_per_clip)")
 
 
 class FoleyPipeline:
