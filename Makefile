@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv demo test test-slow test-all bench default-models clean
+.PHONY: venv demo test test-slow test-all bench default-models clean browser
 
 # Re-install whenever the pins (pyproject.toml) change.
 $(STAMP): pyproject.toml
@@ -16,48 +16,41 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# Debian's chromium + chromium-driver for the `browser` tests (the listening test driven by
+# Selenium), installed with apt-get only when missing (CI runs as root; elsewhere through sudo).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	    $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium chromium-driver; \
+	fi
+
 demo: $(STAMP)
 	$(BIN)/foleygan demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -m "not slow"
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow
 
-test-all: $(STAMP)
+test-all: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/foleygan bench --out benchmarks/results/ --readme benchmarks/README.md
 
-# The bundled default models (saved_models/default/): compact preset (R = 128, 2 756 Hz; 72 frames
-# = 24 fps per 3 s window), synthetic dataset with the real sound bank, trained on the CPU:
-# ≈ 42 min expected on 2 quiet cores (2026-11-27, the parts: data < 1 min, TRN alone 4.9 min,
-# 6000 G updates at 0.34–0.36 s each; TRN and GAN run concurrently took 44 min). 24 fps, not 8, and the decoder without
-# Griffin-Lim (both in the compact preset): onset F1 0.81 vs 0.67 on the held-out windows
-# (docs/training.md "Seventh session").
-# Scratch data go to build/default-models/.
-# Deviations from the paper for sync (docs/training.md "Results", docs/trn.md): self-supervised
-# 2TRN pair targets from the real audio's onsets read by a motion stream on frame differences;
-# G/D trained on the guidance the 2TRN is taught to give (the audio-onset target, so the GAN does
-# not depend on the TRN run); D sees S_act; paired loudness-envelope / average-spectrum /
-# onset-strength losses on G.
+# The bundled default models (saved_models/default/): the `bundled` preset (foleygan_tf/config.py;
+# docs/ARCHITECTURE.md lists its switches), trained on the CPU from a synthetic dataset that uses
+# the real recordings of the sound bank. Scratch data go to build/default-models/; every stage
+# keeps its output, so a rerun resumes the unfinished one.
 SOUNDBANK ?= ../shared/soundbank
 DM := build/default-models
 default-models: $(STAMP)
-	rm -rf $(DM) && mkdir -p $(DM)
 	$(BIN)/foleygan synth-data $(DM)/data --clips-per-class 24 --size 64 --seed 5 --sound-bank $(SOUNDBANK)
-	$(BIN)/foleygan prepare $(DM)/data $(DM)/shards --preset compact
-	$(BIN)/foleygan train trn $(DM)/shards $(DM)/trn --preset compact --epochs 100 \
-	    --set trn.pair_target=audio_onsets --set trn.pair_loss_weight=5 --set trn.pair_input=rgb_difference
-	$(BIN)/foleygan train gan $(DM)/shards $(DM)/gan --preset compact --trn $(DM)/trn --steps 12000 \
-	    --set train.d_pretrain_updates=10 --set train.sample_every=1000 --set train.d_steps=1 \
-	    --set train.checkpoint_every=250 --set train.log_every=10 \
-	    --set train.lr_d=5e-5 --set train.lr_g=1e-4 --set gan.d_sees_action=true \
-	    --set gan.envelope_loss=10 --set gan.spectrum_loss=5 --set gan.ema_decay=0.998 --set gan.ema_start=1000 \
-	    --set gan.guidance_source=audio_onsets --set gan.onset_loss=30
-	rm -rf $(DM)/export && $(BIN)/foleygan export $(DM)/trn $(DM)/gan $(DM)/export
+	$(BIN)/foleygan prepare $(DM)/data $(DM)/shards --preset bundled
+	$(BIN)/foleygan train trn $(DM)/shards $(DM)/trn --preset bundled
+	$(BIN)/foleygan train gan $(DM)/shards $(DM)/gan --preset bundled
+	$(BIN)/foleygan export $(DM)/trn $(DM)/gan $(DM)/export
 	cp saved_models/default/README.md $(DM)/export/README.md
 	rm -rf saved_models/default && mv $(DM)/export saved_models/default
 

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "foleygan_tf.commands.generate",
     "foleygan_tf.commands.evaluate",
     "foleygan_tf.commands.bench",
+    "foleygan_tf.commands.survey",
 )
 
 
@@ -34,19 +35,52 @@ class UserError(Exception):
     """An error caused by the user's input: printed as one line, no traceback."""
 
 
+DEFAULT_PRESET = "tiny"
+
+
 def common_parser() -> argparse.ArgumentParser:
+    from foleygan_tf.config import PRESETS
+
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--preset", default="tiny", help="config preset: paper, small, compact or tiny (default: tiny)")
+    common.add_argument("--preset", default=None, metavar="NAME",
+                        help=f"config preset: {', '.join(PRESETS)} (default: {DEFAULT_PRESET}; a run directory "
+                             "that exists keeps its own)")
     common.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
-                        help="override a config field, e.g. --set gan.guidance=none (repeatable)")
+                        help="override a config field, e.g. --set gan.guidance=none (repeatable; "
+                             "`foleygan describe --fields` lists them)")
+    add_verbose_option(common)
     return common
 
 
+def add_verbose_option(parser) -> None:
+    """``--verbose`` on a sub-command (the top-level ``foleygan --verbose`` sets the same flag;
+    SUPPRESS keeps the sub-command's absent flag from overriding it)."""
+    parser.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="show TensorFlow's start-up log")
+
+
 def config_from_args(args):
-    """The validated config named by ``--preset`` with every ``--set`` applied."""
+    """The validated config named by ``--preset`` (default tiny) with every ``--set`` applied."""
     from foleygan_tf.config import apply_overrides, get_preset
 
-    return apply_overrides(get_preset(args.preset), args.overrides)
+    return apply_overrides(get_preset(args.preset or DEFAULT_PRESET), args.overrides)
+
+
+def run_config_from_args(args, run_dir):
+    """The config of a training run in ``run_dir``: a new run's ``--preset``/``--set``, or an
+    existing run's own config with the ``--set`` overrides (``training.run_dir.run_config``)."""
+    from foleygan_tf.training.run_dir import run_config
+
+    return run_config(run_dir, args.preset, args.overrides)
+
+
+def quiet_tensorflow() -> None:
+    """Hide TensorFlow's C++ log (CPU features, oneDNN notices, kernel fallbacks logged as errors)
+    unless the user asked for it with ``--verbose``; failures still raise Python exceptions, which
+    the CLI prints. Must run before TensorFlow is imported; an explicit TF_CPP_MIN_LOG_LEVEL wins."""
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     from foleygan_tf import __version__
 
     parser.add_argument("--version", action="version", version=f"foleygan_tf {__version__}")
+    parser.add_argument("--verbose", action="store_true", help="show TensorFlow's start-up log")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     common = common_parser()
     for name in COMMAND_MODULES:
@@ -69,6 +104,8 @@ def main(argv=None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    if not args.verbose:
+        quiet_tensorflow()
     try:
         return int(args.func(args) or 0)
     except (UserError, ValueError, OSError) as err:  # OSError: missing file, read-only/full disk, …

@@ -41,7 +41,7 @@ def test_timeline_is_linear_interpolation_at_pair_midpoints(act):
     np.testing.assert_allclose(shifted[: n - 20], wave[20:], atol=1e-6)
 
 
-@pytest.mark.parametrize("preset", ["tiny", "compact", "small", "paper"])
+@pytest.mark.parametrize("preset", ["tiny", "bundled", "small", "paper"])
 @pytest.mark.parametrize("encoding", ["lms", "stft"])
 def test_action_impulse_lines_up_with_a_click(act, preset, encoding):
     """An impulse-like P_act at pair t and an audio click at that pair's time light the same

@@ -1,6 +1,7 @@
 """`foleygan bench` (foleygan_tf/benchmarking/): the command writes well-formed JSON and a README
-table, over-running tasks are recorded as "not measured", the FLOP counters agree with a hand
-count and with TensorFlow's profiler, and bf16 inference of G stays close to float32."""
+table, `--set` overrides reach the tasks' configs, over-running tasks are recorded as "not
+measured", the FLOP counters agree with a hand count and with TensorFlow's profiler, and bf16
+inference of G stays close to float32."""
 
 import json
 import os
@@ -69,6 +70,57 @@ def test_plan_covers_the_issue_matrix():
         plan(["nope"])
 
 
+def test_plan_carries_set_overrides_to_every_config_task():
+    from foleygan_tf.benchmarking.runner import plan
+
+    narrow = ["gan.ch=8", "train.batch_size=4", "train.accumulation_steps=2", "train.d_steps=1"]
+    tasks = plan(["train", "peak"], "small", narrow)
+    assert {t.bench: t.overrides for t in tasks} == {"flops": narrow, "peak": [], "train": narrow}
+    assert all(t.label.endswith("/set=" + ",".join(narrow)) for t in tasks if t.bench == "train")
+    # fixing the dtype policy or XLA by --set keeps only the matching train variants
+    fixed = plan(["train"], "small", ["train.mixed_precision=float32", "train.jit_compile=false"])
+    assert [(t.kwargs["policy"], t.kwargs["jit"]) for t in fixed if t.bench == "train"] == [("float32", False)]
+    # the bundled models' config is fixed: their tasks are left out of a run with --set
+    assert not [t for t in plan(None, None, ["gan.ch=8"]) if t.preset == "default" or t.bench == "generate"]
+    with pytest.raises(ValueError, match="nothing to measure"):
+        plan(["generate"], None, ["gan.ch=8"])
+    with pytest.raises(ValueError, match="unknown config field"):
+        plan(["codec"], "tiny", ["gan.no_such_field=1"])
+    with pytest.raises(ValueError, match="unknown preset"):
+        plan(["codec"], "huge")
+
+
+def test_train_config_applies_set_between_preset_defaults_and_variant():
+    from foleygan_tf.benchmarking.train import train_config
+
+    cfg, applied = train_config("paper", "mixed_bfloat16", False, ["train.batch_size=4", "gan.ch=8"])
+    assert (cfg.train.batch_size, cfg.train.accumulation_steps, cfg.gan.ch) == (4, 1, 8)
+    assert (cfg.train.mixed_precision, cfg.train.jit_compile) == ("mixed_bfloat16", False)
+    assert applied[-2:] == ["train.mixed_precision=mixed_bfloat16", "train.jit_compile=false"]
+
+
+def test_bench_set_reaches_the_task_config_in_its_subprocess(tmp_path):
+    """`--set gan.ch=2` changes what the flops task measures (in its subprocess) to exactly the
+    counts of the overridden config, and the JSON and README say which overrides were used."""
+    from foleygan_tf.config import apply_overrides, get_preset
+    from foleygan_tf.models.flops import preset_flops
+
+    out, readme = tmp_path / "m.json", tmp_path / "README.md"
+    proc = subprocess.run([os.path.join(BIN, "foleygan"), "bench", "--only", "flops", "--preset", "tiny",
+                           "--set", "gan.ch=2", "--out", str(out), "--readme", str(readme), "--quiet"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    doc = json.loads(out.read_text())
+    assert [(t["task"], t["status"]) for t in doc["tasks"]] == [("flops/set=gan.ch=2", "ok")]
+    measured = doc["flops"]["tiny"]
+    narrow = preset_flops(apply_overrides(get_preset("tiny"), ["gan.ch=2"]), include_trn=False)
+    assert measured["generator_gflops"] == narrow["generator_gflops"]
+    assert measured["generator_params"] == narrow["generator_params"]
+    assert measured["generator_params"] < preset_flops(get_preset("tiny"), include_trn=False)["generator_params"]
+    assert measured["set"] == ["gan.ch=2"] and doc["runs"][-1]["set"] == ["gan.ch=2"]
+    assert f"| tiny with --set gan.ch=2 | {measured['generator_params']:,} |" in readme.read_text()
+
+
 def test_flop_counters_match_a_hand_count(tf):
     import keras
 
@@ -88,11 +140,11 @@ def test_flop_counters_match_a_hand_count(tf):
 def test_generator_flops_agree_with_tensorflow_profiler(tiny_cfg, tf):
     """Analytic per-block count of G == TF profiler float_ops of the traced graph (per example:
     F(2) − F(1), cancelling the batch-independent spectral-norm power iteration)."""
-    from foleygan_tf.benchmarking.common import build_generator
+    from foleygan_tf.benchmarking.common import random_generator
     from foleygan_tf.models.flops import generator_flops, profiler_flops, train_step_gflops_per_example
     from foleygan_tf.models.stats import gan_input_specs
 
-    g = build_generator(tiny_cfg)
+    g = random_generator(tiny_cfg)
     f = lambda x: g(x, training=False)  # noqa: E731
     per_example = profiler_flops(f, [gan_input_specs(tiny_cfg, 2)]) - profiler_flops(f, [gan_input_specs(tiny_cfg, 1)])
     assert generator_flops(g) == per_example > 0

@@ -102,7 +102,7 @@ def test_paper_preset_matches_biggan_reference_counts(M):
 @pytest.mark.parametrize("preset", ["tiny", "small"])
 def test_guidance_none_is_vanilla_biggan(M, preset):
     cfg = _cfg(preset, "gan.guidance=none")
-    G, D = M.Generator(cfg), M.Discriminator(cfg)
+    G, D = M.build_generator(cfg), M.build_discriminator(cfg)
     assert G.guidance is None
     assert (_params(G), _params(D)) == _vanilla_counts(cfg)
 
@@ -110,11 +110,11 @@ def test_guidance_none_is_vanilla_biggan(M, preset):
 def test_guidance_adds_exactly_the_encoder(M):
     """Guidance adds the encoder plus the wider block inputs (spatial) / cond vectors (global)."""
     cfg0 = _cfg("tiny", "gan.guidance=none")
-    base = _params(M.Generator(cfg0))
+    base = _params(M.build_generator(cfg0))
     gc = cfg0.gan.guidance_channels
     cond0 = cfg0.gan.shared_dim + cfg0.gan.z_dim // 5
     for mode in ("global", "spatial", "both"):
-        G = M.Generator(_cfg("tiny", f"gan.guidance={mode}"))
+        G = M.build_generator(_cfg("tiny", f"gan.guidance={mode}"))
         s = gc if mode in ("spatial", "both") else 0    # extra block-input channels
         g = gc if mode in ("global", "both") else 0     # extra cond-vector entries
         widened = 0
@@ -128,34 +128,37 @@ def test_guidance_adds_exactly_the_encoder(M):
 
 # ---- shapes, range, attention placement -------------------------------------------------------------
 
-@pytest.mark.parametrize("preset", ["tiny", "compact", "small"])
+@pytest.mark.parametrize("preset", ["tiny", "bundled", "small"])
 def test_output_shapes_and_range(M, preset):
     cfg = _cfg(preset)
-    G, D = M.Generator(cfg), M.Discriminator(cfg)
+    G, D = M.build_generator(cfg), M.build_discriminator(cfg)
     inputs = _g_inputs(cfg, batch=2 if preset == "tiny" else 1)
     r = cfg.audio.image_size
     for training in (True, False):
         x = G(inputs, training=training)
         assert tuple(x.shape) == (len(inputs["z"]), r, r, 3) and x.dtype == "float32"
         assert np.all(np.abs(x.numpy()) <= 1.0) and np.isfinite(x.numpy()).all()
-        logits = D({"image": x, "class": inputs["class"]}, training=training)
+        d_inputs = {"image": x, "class": inputs["class"]}
+        if D.sees_action:   # the bundled preset's D(x, S_act, y)
+            d_inputs["action_spectrogram"] = inputs["action_spectrogram"]
+        logits = D(d_inputs, training=training)
         assert tuple(logits.shape) == (len(inputs["z"]), 1)
 
 
 @pytest.mark.slow
 def test_paper_preset_shapes(M):
     cfg = _cfg("paper")
-    G = M.Generator(cfg)
+    G = M.build_generator(cfg)
     x = G(_g_inputs(cfg, batch=1), training=False)
     assert tuple(x.shape) == (1, 512, 512, 3)
-    D = M.Discriminator(cfg)
+    D = M.build_discriminator(cfg)
     assert tuple(D({"image": x, "class": np.array([3])}).shape) == (1, 1)
 
 
 @pytest.mark.parametrize("preset,res", [("tiny", 32), ("tiny", 16), ("small", 64), ("small", 128)])
 def test_attention_sits_at_configured_resolution(M, preset, res):
     cfg = _cfg(preset, f"gan.attention_resolution={res}")
-    G, D = M.Generator(cfg), M.Discriminator(cfg)
+    G, D = M.build_generator(cfg), M.build_discriminator(cfg)
     assert G.attention_resolution() == res and D.attention_resolution() == res
     # the attention width is the width of the feature map at that resolution
     g_block = G.arch[G.attention_index]
@@ -166,10 +169,10 @@ def test_attention_sits_at_configured_resolution(M, preset, res):
 
 def test_config_errors(M):
     with pytest.raises(ValueError, match="divisible by 5"):
-        M.Generator(_cfg("tiny", "gan.z_dim=61"))
+        M.build_generator(_cfg("tiny", "gan.z_dim=61"))
     with pytest.raises(ValueError, match="attention_resolution"):
-        M.Generator(_cfg("tiny", "gan.attention_resolution=24"))
-    G = M.Generator(_cfg("tiny"))
+        M.build_generator(_cfg("tiny", "gan.attention_resolution=24"))
+    G = M.build_generator(_cfg("tiny"))
     inputs = _g_inputs(_cfg("tiny"))
     del inputs["action_curve"]
     with pytest.raises(ValueError, match="action_curve"):
@@ -181,7 +184,7 @@ def test_config_errors(M):
 def test_spatial_guidance_is_time_local(M):
     """Changing S_act in a band of time rows changes G's output most in those rows."""
     cfg = _cfg("tiny", "gan.guidance=spatial")
-    G = M.Generator(cfg)
+    G = M.build_generator(cfg)
     inputs = _g_inputs(cfg, batch=1)
     base = G(inputs, training=False).numpy()[0]
     band = slice(32, 48)
@@ -197,7 +200,7 @@ def test_spatial_guidance_is_time_local(M):
 
 def test_action_curve_reaches_output(M):
     cfg = _cfg("tiny", "gan.guidance=spatial")
-    G = M.Generator(cfg)
+    G = M.build_generator(cfg)
     inputs = _g_inputs(cfg, batch=1)
     base = G(inputs, training=False).numpy()[0]
     changed = dict(inputs)
@@ -208,54 +211,10 @@ def test_action_curve_reaches_output(M):
     assert diff[8:16].mean() > 3 * np.delete(diff, np.r_[8:16]).mean()
 
 
-def test_curve_gate_starts_as_the_plain_generator(M):
-    """gan.curve_gate: zero-initialised projection, so a new G equals the plain G with the same
-    weights; once the projection is non-zero the gate changes the output."""
-    cfg = _cfg("tiny", "gan.curve_gate=4")
-    G, plain = M.Generator(cfg), M.Generator(_cfg("tiny"))
-    assert _params(G) - _params(plain) == _params(G.curve_gate) == (5 * 4 + 4) + (5 * 4 * 4 + 4) + (4 + 1) * 64 * 3
-    for w_plain, w in zip(plain.weights, [w for w in G.weights if not w.path.startswith(G.curve_gate.path)]):
-        w_plain.assign(w)
-    inputs = _g_inputs(cfg, batch=1)
-    np.testing.assert_array_equal(G(inputs, training=False).numpy(), plain(inputs, training=False).numpy())
-    G.curve_gate.projection.assign(np.random.default_rng(0).standard_normal(G.curve_gate.projection.shape))
-    assert np.abs(G(inputs, training=False).numpy() - plain(inputs, training=False).numpy()).max() > 1e-2
-
-
-def test_curve_gate_is_time_local(M):
-    """A change of the curve in rows 20–27 moves exactly the gate rows the two kernel-5 convs
-    reach (16–31) and no other row; every frequency bin and channel of those rows can move."""
-    from foleygan_tf.models.guidance import CurveGate
-
-    gate = CurveGate(64, 64, 4)
-    gate.build((None, 64))
-    rng = np.random.default_rng(0)
-    # positive kernels on a positive curve: no ReLU is dead, so every row in reach must move
-    gate.kernel1.assign(np.abs(rng.standard_normal(gate.kernel1.shape)) + 0.1)
-    gate.kernel2.assign(np.abs(rng.standard_normal(gate.kernel2.shape)) + 0.1)
-    gate.projection.assign(rng.standard_normal(gate.projection.shape))
-    curve = rng.uniform(0, 1, (1, 64)).astype("float32")
-    changed = curve.copy()
-    changed[:, 20:28] += 1.0
-    base = gate(curve).numpy()
-    assert base.shape == (1, 64, 64, 3)
-    diff = np.abs(gate(changed).numpy() - base)[0]
-    assert diff[16:32].max(axis=(1, 2)).min() > 1e-3
-    assert diff[:16].max() == diff[32:].max() == 0.0
-    assert diff[24].min() > 0.0
-
-
-def test_curve_gate_config_errors(M):
-    with pytest.raises(ValueError, match="curve_gate needs the action curve"):
-        _cfg("tiny", "gan.guidance=none", "gan.curve_gate=4")
-    with pytest.raises(ValueError, match="curve_gate must be ≥ 0"):
-        _cfg("tiny", "gan.curve_gate=-1")
-
-
 @pytest.mark.parametrize("mode,affects", [("none", False), ("global", True), ("both", True)])
 def test_guidance_modes(M, mode, affects):
     cfg = _cfg("tiny", f"gan.guidance={mode}")
-    G = M.Generator(cfg)
+    G = M.build_generator(cfg)
     a = _g_inputs(cfg, seed=0)
     b = dict(a, action_spectrogram=_g_inputs(cfg, seed=1)["action_spectrogram"])
     delta = np.abs(G(a).numpy() - G(b).numpy()).max()
@@ -270,7 +229,7 @@ def test_guidance_modes(M, mode, affects):
 
 def test_discriminator_sees_action_when_configured(M):
     cfg = _cfg("tiny", "gan.d_sees_action=true")
-    D = M.Discriminator(cfg)
+    D = M.build_discriminator(cfg)
     assert D.blocks[0].in_channels == 6
     a = _g_inputs(cfg, seed=0)
     image = a["action_spectrogram"]
@@ -280,14 +239,14 @@ def test_discriminator_sees_action_when_configured(M):
     assert np.abs(x1.numpy() - x2.numpy()).max() > 1e-5
     with pytest.raises(ValueError, match="action_spectrogram"):
         D({"image": image, "class": a["class"]})
-    assert M.Discriminator(_cfg("tiny")).blocks[0].in_channels == 3
+    assert M.build_discriminator(_cfg("tiny")).blocks[0].in_channels == 3
 
 
 # ---- class input ----------------------------------------------------------------------------------
 
 def test_class_probabilities_match_indices(M):
     cfg = _cfg("tiny")
-    G, D = M.Generator(cfg), M.Discriminator(cfg)
+    G, D = M.build_generator(cfg), M.build_discriminator(cfg)
     inputs = _g_inputs(cfg, classes=[2, 7])
     onehot = dict(inputs, **{"class": np.eye(cfg.num_classes, dtype="float32")[[2, 7]]})
     x = G(inputs).numpy()
@@ -301,11 +260,24 @@ def test_class_probabilities_match_indices(M):
 # ---- serialisation ------------------------------------------------------------------------------
 
 def test_models_get_config_round_trip(M):
-    cfg = _cfg("tiny", "gan.d_sees_action=true", "gan.curve_gate=4")
-    for model in (M.Generator(cfg), M.Discriminator(cfg)):
-        clone = type(model).from_config(model.get_config())
-        assert clone.get_config() == model.get_config()
+    cfg = _cfg("tiny", "gan.d_sees_action=true")
+    for model in (M.build_generator(cfg), M.build_discriminator(cfg)):
+        config = model.get_config()
+        assert "config" not in config and config["image_size"] == 64 and config["ch"] == 4
+        clone = type(model).from_config(config)
+        assert clone.get_config() == config
         assert [tuple(w.shape) for w in clone.weights] == [tuple(w.shape) for w in model.weights]
+    assert M.build_discriminator(cfg).get_config()["sees_action"] is True
+
+
+def test_networks_take_explicit_arguments(M):
+    """The classes need no config tree: the build functions are the one place presets become arguments."""
+    G = M.Generator(64, 3, ch=4, z_dim=60, shared_dim=16, attention_resolution=32, guidance="none")
+    assert G.num_classes == 3 and G.guidance is None and G.z_chunk == 12
+    D = M.Discriminator(64, 3, ch=4, attention_resolution=32, sees_action=True)
+    assert D.blocks[0].in_channels == 6
+    with pytest.raises(ValueError, match="guidance must be one of"):
+        M.Generator(64, 3, ch=4, z_dim=60, attention_resolution=32, guidance="sideways")
 
 
 # ---- FLOPs ----------------------------------------------------------------------------------------
@@ -313,9 +285,8 @@ def test_models_get_config_round_trip(M):
 def test_analytic_flops_match_traced_graph(M):
     from foleygan_tf.models.stats import analytic_flops, gan_input_specs, graph_flops
 
-    cfg = _cfg("tiny", "gan.guidance=both", "gan.d_sees_action=true", "gan.curve_gate=4")
-    G, D = M.Generator(cfg), M.Discriminator(cfg)
-    assert "curve_gate" in G.named_parts()
+    cfg = _cfg("tiny", "gan.guidance=both", "gan.d_sees_action=true")
+    G, D = M.build_generator(cfg), M.build_discriminator(cfg)
     for model, disc in ((G, False), (D, True)):
         analytic = sum(analytic_flops(layer) for layer in model.named_parts().values())
         traced = graph_flops(lambda x: model(x, training=False),
@@ -326,9 +297,9 @@ def test_analytic_flops_match_traced_graph(M):
 def test_describe_tiny_reports_all_networks(M):
     report = _describe("--preset", "tiny")
     cfg = _cfg("tiny")
-    G = M.Generator(cfg)
+    G = M.build_generator(cfg)
     assert report["generator"]["params"] == _params(G)
-    assert report["discriminator"]["params"] == _params(M.Discriminator(cfg))
+    assert report["discriminator"]["params"] == _params(M.build_discriminator(cfg))
     assert "guidance_encoder" in report["generator"]["blocks"]
     for net in ("generator", "discriminator"):
         assert report[net]["gflops"] > 0
@@ -376,7 +347,7 @@ def _check_step(result, G):
 
 def test_mixed_bfloat16_forward_backward(tf, M, bf16_policy):
     cfg = _cfg("tiny")
-    G, D = M.Generator(cfg), M.Discriminator(cfg)
+    G, D = M.build_generator(cfg), M.build_discriminator(cfg)
     assert G.blocks[0].conv1.compute_dtype == "bfloat16"
     u_before = G.blocks[0].conv1.u.numpy().copy()
     _check_step(_train_step(tf, G, D, _g_inputs(cfg), jit=False), G)
@@ -391,7 +362,7 @@ def test_xla_forward_backward(tf, M, policy):
     keras.mixed_precision.set_global_policy(policy)
     try:
         cfg = _cfg("tiny")
-        G, D = M.Generator(cfg), M.Discriminator(cfg)
+        G, D = M.build_generator(cfg), M.build_discriminator(cfg)
         _check_step(_train_step(tf, G, D, _g_inputs(cfg), jit=True), G)
     finally:
         keras.mixed_precision.set_global_policy("float32")
@@ -414,7 +385,7 @@ def test_sample_z_truncation(M):
 
 def test_orthogonal_regularization(M, rng):
     cfg = _cfg("tiny")
-    G = M.Generator(cfg)
+    G = M.build_generator(cfg)
     expect = 0.0
     shared = G.shared.embeddings
     for w in G.trainable_weights:
@@ -449,7 +420,7 @@ def test_off_diagonal_gram_energy_matches_the_full_gram_value_and_gradient(tf, r
 
 def test_model_ema(tf, M):
     cfg = _cfg("tiny")
-    G = M.Generator(cfg)
+    G = M.build_generator(cfg)
     ema = M.ModelEMA(G, decay=0.9, start_step=2)
     x = _g_inputs(cfg)
     np.testing.assert_array_equal(ema.average(x).numpy(), G(x).numpy())

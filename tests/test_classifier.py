@@ -134,4 +134,4 @@ def test_train_classifier_errors_are_one_line(shards, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("foleygan: error:") and "nope" in err and "\n" not in err
     assert main(["train", "classifier", shards, str(tmp_path / "r"), "--epochs", "0", "--quiet"]) == 2
-    assert "--epochs" in capsys.readouterr().err
+    assert "epochs must be ≥ 1, got 0" in capsys.readouterr().err

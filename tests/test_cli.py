@@ -3,7 +3,6 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 
 from foleygan_tf.cli import main
 
@@ -66,7 +65,7 @@ def test_demo_sound_designs_the_bundled_example_with_the_bundled_default_models(
     import av
 
     from foleygan_tf.commands.demo import EXAMPLE_VIDEO
-    from foleygan_tf.commands.generate import DEFAULT_MODELS
+    from foleygan_tf.inference.exports import DEFAULT_MODELS
 
     for name in ("trn", "generator"):
         assert os.path.isfile(os.path.join(DEFAULT_MODELS, name, "saved_model.pb")), "bundled models missing"

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from foleygan_tf.config import (AFD_CLASSES, PRESETS, Config, apply_overrides, get_preset,
-                                preset_table)
+from foleygan_tf.config import (AFD_CLASSES, FIELD_KINDS, PRESETS, SCHEMA_VERSION, Config, apply_overrides,
+                                field_kinds, get_preset, preset_table)
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
@@ -25,6 +25,21 @@ def test_paper_values_are_the_papers():
     assert (c.train.lr_d, c.train.lr_g, c.train.beta_1, c.train.beta_2) == (2e-4, 5e-5, 0.0, 0.999)
     assert (c.trn.learning_rate, c.trn.batch_size, c.trn.epochs, c.trn.mlp_units) == (1e-3, 128, 100, 256)
     assert c.video.num_segments == 8 and c.gan.post_filter_length == 512 and c.audio.encoding == "lms"
+    # §V-B: g two 256-unit layers; MTRN and 2TRN trained separately for 100 epochs; Algorithm 1 line 7
+    assert (c.trn.mtrn_g_layers, c.trn.pair_epochs, c.trn.pair_input) == (2, 100, "concat")
+    assert (c.gan.class_source, c.gan.guidance_source, c.trn.pair_target) == ("mtrn", "trn", "clip_class")
+
+
+def test_switches_are_off_in_the_paper_preset_and_every_field_has_a_kind():
+    paper = field_kinds(get_preset("paper"))
+    assert {r["kind"] for r in paper} <= set(FIELD_KINDS)
+    for row in paper:   # the paper preset holds the paper's behaviour: no switch differs from its default
+        if row["kind"] == "switch":
+            assert row["value"] == row["paper"]
+    bundled = {r["field"]: r for r in field_kinds(get_preset("bundled"))}
+    on = sorted(f for f, r in bundled.items() if r["kind"] == "switch" and r["value"] != r["paper"])
+    assert on == ["gan.class_source", "gan.d_sees_action", "gan.envelope_loss", "gan.guidance_source",
+                  "gan.onset_loss", "gan.spectrum_loss", "trn.pair_input", "trn.pair_target"]
 
 
 def test_json_round_trip(tmp_path):
@@ -43,8 +58,9 @@ def test_overrides_parse_types_and_extend_class_names():
 
 
 @pytest.mark.parametrize("override, message", [
-    ("gan.nope=1", "unknown config field"),
-    ("nope.x=1", "unknown config section"),
+    ("gan.nope=1", "unknown config field 'gan.nope' .config schema 2"),
+    ("nope.x=1", "unknown config field 'nope.x'"),
+    ("gan.curve_gate=4", "unknown config field"),          # removed in schema 2
     ("gan.guidance=sideways", "gan.guidance"),
     ("audio.encoding=wavelet", "audio.encoding"),
     ("audio.frame_step=100", "75 %"),
@@ -65,6 +81,54 @@ def test_unknown_json_field():
     data = get_preset("tiny").to_dict()
     data["audio"]["bogus"] = 1
     with pytest.raises(ValueError, match="bogus"):
+        Config.from_dict(data)
+
+
+def test_saved_config_carries_the_schema_version(tmp_path):
+    path = tmp_path / "config.json"
+    get_preset("tiny").save(path)
+    assert json.loads(path.read_text())["schema_version"] == SCHEMA_VERSION == 2
+
+
+def test_unknown_schema_is_a_one_line_error(tmp_path):
+    path = tmp_path / "config.json"
+    data = get_preset("tiny").to_dict()
+    data["schema_version"] = 99
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=r"config.json: config schema 99 is unknown .* schemas 1 to 2") as err:
+        Config.load(path)
+    assert "\n" not in str(err.value)
+
+
+def _schema1(preset="tiny"):
+    """A config dict as the schema-1 code wrote it (no schema_version, the removed fields)."""
+    data = get_preset(preset).to_dict()
+    del data["schema_version"]
+    for name in ("mtrn_g_layers", "pair_epochs"):
+        del data["trn"][name]
+    del data["gan"]["class_source"]
+    data["trn"]["pair_loss_weight"] = 5.0
+    data["train"]["epochs"] = 1
+    data["gan"].update(curve_gate=0, magnitude_loss=0.0, waveform_onset_loss=0.0, waveform_stft_loss=0.0)
+    return data
+
+
+def test_schema1_config_upgrades_to_what_its_code_did():
+    data = _schema1()
+    data["trn"]["epochs"] = 7
+    cfg = Config.from_dict(data)
+    assert cfg.trn.mtrn_g_layers == 1 and cfg.trn.pair_epochs == 7 and cfg.gan.class_source == "label"
+    del data["trn"]["pair_input"]          # before the field existed: the concatenated pair
+    assert Config.from_dict(data).trn.pair_input == "concat"
+
+
+@pytest.mark.parametrize("field, value", [("gan.curve_gate", 8), ("gan.waveform_stft_loss", 1.0),
+                                          ("trn.pair_input", "concat_difference")])
+def test_schema1_config_with_a_removed_switch_on_is_refused(field, value):
+    data = _schema1()
+    section, name = field.split(".")
+    data[section][name] = value
+    with pytest.raises(ValueError, match=f"{field}.*removed in config schema 2"):
         Config.from_dict(data)
 
 

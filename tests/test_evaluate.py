@@ -1,4 +1,4 @@
-"""`foleygan evaluate` / foleygan_tf.evaluation.report (Tables I–III, sync scores, rainbowgrams).
+"""`foleygan evaluate` / foleygan_tf.evaluation.report (sync scores, Tables I–III, rainbowgrams).
 
 Fixture (~20 s): the tiny synthetic shards of tests/test_classifier.py, a retrieval classifier
 trained for one epoch by `foleygan train classifier`, untrained run directories of the TRN
@@ -22,7 +22,7 @@ NDB_K = 4   # the fixture has 24 train windows
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory, tf):
     from foleygan_tf.config import get_preset
-    from foleygan_tf.models.trn import ActionRecognizer
+    from foleygan_tf.models.build import build_action_recognizer
     from foleygan_tf.training.fit_gan import build_gan
 
     root = tmp_path_factory.mktemp("evaluate")
@@ -34,7 +34,7 @@ def setup(tmp_path_factory, tf):
     trn_run = root / "trn"
     trn_run.mkdir()
     cfg.save(str(trn_run / "config.json"))
-    trn = ActionRecognizer.from_config_tree(cfg, deterministic=True)
+    trn = build_action_recognizer(cfg, deterministic=True)
     trn({"frames": np.zeros((1, 24, 32, 32, 3), np.uint8), "num_frames": np.array([24], np.int32)})
     trn.save_weights(str(trn_run / "trn.weights.h5"))
 
@@ -93,15 +93,17 @@ def test_evaluate_cli_writes_tables_and_figures(setup, tmp_path, capsys):
     out = str(tmp_path / "report")
     argv = ["evaluate", "--shards", setup["shards"], "--classifier", setup["clf"], "--trn", setup["trn"],
             "--model", f"guided={setup['guided']}", "--out", out,
-            "--set", f"eval.ndb_k={NDB_K}", "--guidance-off", "--shuffle-guidance", "--quiet"]
+            "--set", f"eval.ndb_k={NDB_K}", "--variants", "normal,off,swapped", "--quiet"]
     assert main(argv) == 0
     printed = capsys.readouterr().out.strip().splitlines()
     assert printed[-1].startswith(f"wrote {os.path.join(out, 'report.md')} (12 test windows")
     with open(os.path.join(out, "report.json")) as f:
         rep = json.load(f)
     names = [r["name"] for r in rep["rows"]]
-    assert names == ["Real data", "guided", "guided (guidance off)", "guided (shuffled guidance)"]
-    assert [r["variant"] for r in rep["rows"]] == [None, "normal", "off", "shuffled"]
+    assert names == ["Real data", "guided", "guided (guidance off)", "guided (swapped guidance)"]
+    assert [r["variant"] for r in rep["rows"]] == [None, "normal", "off", "swapped"]
+    assert [line.split(":")[0] for line in printed[:-1]] == names
+    assert "onset F1" in printed[0] and "IS" in printed[0]
     s = rep["settings"]
     assert s["test_windows"] == 12 and s["train_windows"] == 24 and s["ndb"]["k"] == NDB_K
     assert s["classifier"]["backbone"] == "small_cnn" and s["classifier"]["feature_dim"] == 128
@@ -129,7 +131,7 @@ def test_evaluate_cli_writes_tables_and_figures(setup, tmp_path, capsys):
         md = f.read()
     assert "| Samples | IS | IS (splits) | FID | NDB | NDB/K | Average accuracy (%) |" in md
     assert "## Synchronisation" in md and "## NDB per class (Table III layout" in md
-    assert f"| Real data | {real['is']['whole']:.2f} |" in md and "| guided (shuffled guidance) |" in md
+    assert f"| Real data | {real['is']['whole']:.2f} |" in md and "| guided (swapped guidance) |" in md
     import matplotlib.image
 
     for png in ("rainbowgrams.png", "spectrograms.png"):
@@ -149,9 +151,9 @@ def test_known_answers_with_replayed_audio(setup, tf):
     cfg.gan.guidance = "none"                                         # no TRN needed, no variant rows
     cfg.eval.ndb_k = NDB_K
     late = np.roll(waves, int(0.2 * cfg.audio.sample_rate), axis=1)
-    rep = evaluate_models(setup["shards"], setup["clf"], [
+    rep = evaluate_models(setup["shards"], [
         ("replay", Replay(cfg, waves)), ("silence", Replay(cfg, np.zeros_like(waves))), ("late", Replay(cfg, late))],
-        config=cfg, variants=("normal", "off", "shuffled"), batch_size=5, progress=False)
+        classifier=setup["clf"], config=cfg, variants=("normal", "off", "swapped"), batch_size=5, progress=False)
     real, replay, silence, shifted = rep["rows"]                       # no variants of unguided models
     assert replay["name"] == "replay" and rep["settings"]["guidance_source"] is None
     assert replay["is"] == real["is"] and replay["ndb"]["ndb"] == real["ndb"]["ndb"]
@@ -159,16 +161,57 @@ def test_known_answers_with_replayed_audio(setup, tf):
     assert replay["accuracy"] == real["accuracy"] and replay["ndb_per_class"] == real["ndb_per_class"]
     assert replay["sync"] == real["sync"]
     assert silence["sync"]["recall"] == 0.0 and silence["sync"]["f1"] == 0.0
+    assert silence["sync"]["pooled"]["num_estimated"] == 0 and silence["sync"]["pooled"]["f1"] == 0.0
     assert silence["sync"]["clips_scored"] == real["sync"]["clips_scored"]
     assert silence["fid"] > real["fid"]
     # 200 ms late: outside the ±100 ms window → recall collapses
     assert shifted["sync"]["recall"] < 0.3 < real["sync"]["recall"]
+    assert shifted["sync"]["pooled"]["recall"] < 0.3 < real["sync"]["pooled"]["recall"]
+
+
+def test_sync_only_report_without_a_classifier(setup, tmp_path, capsys, tf):
+    """Without --classifier the report has the sync scores only. Pooled P/R/F1 sum the onset counts
+    of the scored windows (each window's real part against its events); recomputed here for the
+    real clips from the onset functions, overall and per class."""
+    from foleygan_tf.audio.onsets import detect_onsets, onset_scores, pooled_onsets
+    from foleygan_tf.data.pipeline import example_dataset
+
+    out = tmp_path / "sync"
+    assert main(["evaluate", "--shards", setup["shards"], "--model", f"guided={setup['guided']}", "--trn",
+                 setup["trn"], "--variants", "off,normal", "--out", str(out), "--no-plots", "--quiet"]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()
+    rep = json.loads((out / "report.json").read_text())
+    assert sorted(os.listdir(out)) == ["report.json", "report.md"]
+    assert rep["settings"]["classifier"] is None and "train_windows" not in rep["settings"]
+    assert [r["name"] for r in rep["rows"]] == ["Real data", "guided (guidance off)", "guided"]
+    assert all("is" not in r and "fid" not in r for r in rep["rows"])
+    assert printed[0].startswith("Real data: onset F1 ") and "IS" not in printed[0]
+    md = (out / "report.md").read_text()
+    assert "## Quality" not in md and "| pooled P | pooled R | pooled F1 |" in md and "Pooled onset F1 per class" in md
+
+    by_class, sr = {}, 689
+    for e in example_dataset(setup["shards"], "test"):
+        events = e["events"].numpy()[: int(e["num_events"])]
+        if not len(events):
+            continue
+        cut = int(round(float(e["valid_seconds"]) * sr))
+        s = onset_scores(events[events < cut / sr], detect_onsets(e["wave"].numpy()[:cut], sr))
+        by_class.setdefault(e["class_name"].numpy().decode(), []).append(s)
+    real = rep["rows"][0]["sync"]
+    want = pooled_onsets(s for v in by_class.values() for s in v)
+    assert real["clips_scored"] == sum(len(v) for v in by_class.values()) == 8
+    for key in ("num_reference", "num_estimated", "num_matched", "precision", "recall", "f1"):
+        assert real["pooled"][key] == pytest.approx(want[key]), key
+    assert set(real["per_class"]) == set(by_class) == {"footstep", "clock"}
+    for c, v in by_class.items():
+        assert real["per_class"][c]["f1"] == pytest.approx(pooled_onsets(v)["f1"])
+    assert real["f1"] == pytest.approx(np.mean([s["f1"] for v in by_class.values() for s in v]))
 
 
 def test_clip_sync_finds_a_late_track(tf):
     """Clicks 150 ms after the events: P/R at ±100 ms are 0, the AV offset (onset envelope ×
     P_act cross-correlation) recovers +150 ms."""
-    from foleygan_tf.evaluation.report import clip_sync
+    from foleygan_tf.evaluation.sync import clip_sync
 
     sr, fps = 689, 8.0
     events = [0.4, 1.1, 1.9, 2.5]
@@ -189,20 +232,6 @@ def test_clip_sync_finds_a_late_track(tf):
     assert abs(on_time["av_offset_s"]) <= 0.05 and on_time["av_correlation"] > late["av_correlation"]
     assert late["recall"] == 0.0 and late["av_offset_s"] == pytest.approx(0.15, abs=0.05)
     assert clip_sync(clicks(events), events, np.full(23, 0.5), fps, sr, 0.1)["av_offset_s"] is None  # flat P_act
-
-
-def test_derangement_keeps_the_class_and_moves_every_window():
-    from foleygan_tf.evaluation.report import _derangement
-
-    for labels in (np.array([0, 0, 0, 1, 1, 3, 3, 3, 3]), np.array([0, 0, 0, 1, 1, 2, 3, 3, 3, 3])):
-        n = len(labels)
-        for seed in range(5):
-            perm = _derangement(labels, np.random.default_rng(seed))
-            assert sorted(perm) == list(range(n)) and np.all(perm != np.arange(n))
-            moved = int(np.sum(labels[perm] != labels))
-            # classes with ≥ 2 windows stay in class; a lone window swaps with one other window
-            assert moved == (0 if 2 not in labels else 2)
-    assert _derangement(np.array([0, 1]), np.random.default_rng(0)).tolist() == [1, 0]
 
 
 def test_rainbowgram_of_a_tone():
@@ -230,8 +259,12 @@ def test_evaluate_errors_are_one_line(setup, tmp_path, capsys):
         assert e.startswith("foleygan: error:") and "\n" not in e
         return e
 
-    assert "nope" in err(base + ["--model", str(tmp_path / "nope")])
-    assert "--model" in err(base)
+    assert "nope: model 'nope' is not a directory" in err(base + ["--model", str(tmp_path / "nope")])
+    # no model named: the bundled compact-preset models, which do not fit the tiny shards
+    assert "model 'default'" in err(base) and "does not match the shards" in err(base)
+    assert "not both" in err(base + ["--models", setup["guided"], "--model", setup["guided"]])
+    unknown = err(base + ["--model", setup["guided"], "--trn", setup["trn"], "--variants", "normal,shuffled"])
+    assert "unknown guidance variant(s) shuffled — choose from normal, off, swapped" in unknown
     guided = ["--model", setup["guided"], "--trn", setup["trn"]]
     assert "classifier" in err(base[:-3] + ["--preset", "small", "--quiet"] + guided)
     assert "--trn" in err(base + ["--model", setup["guided"]])                    # guided model, no TRN
@@ -251,7 +284,7 @@ def test_exported_model_scores_like_its_run_directory(setup, tmp_path, tf):
     assert main(["export", setup["trn"], setup["guided"], models, "--no-verify"]) == 0
     cfg = get_preset("tiny")
     cfg.eval.ndb_k = NDB_K
-    rep = evaluate_models(setup["shards"], setup["clf"], [("run", setup["guided"]), ("export", models)],
+    rep = evaluate_models(setup["shards"], [("run", setup["guided"]), ("export", models)], classifier=setup["clf"],
                           trn=setup["trn"], config=cfg, progress=False)
     run, export = rep["rows"][1:]
     assert export["source"] == "saved_model" and run["source"] == "run"

@@ -95,7 +95,7 @@ def test_hinge_losses(tf):
 
 
 def test_envelope_loss(tf):
-    from foleygan_tf.training.gan import envelope_l1, spectrum_l1, time_envelope
+    from foleygan_tf.training.paired_losses import envelope_l1, spectrum_l1, time_envelope
 
     img = np.full((2, 8, 8, 3), -1.0, np.float32)
     img[:, 3, :, 0] = 1.0                                      # a loud column at time row 3
@@ -108,7 +108,7 @@ def test_envelope_loss(tf):
 
 
 def test_onset_loss(tf):
-    from foleygan_tf.training.gan import envelope_l1, onset_l1, onset_strength
+    from foleygan_tf.training.paired_losses import envelope_l1, onset_l1, onset_strength
 
     img = np.full((1, 8, 4, 3), -1.0, np.float32)
     img[:, 3:, :, 0] = 0.5                                     # the sound starts at time row 3
@@ -125,77 +125,6 @@ def test_onset_loss(tf):
     assert float(onset_l1(tf.constant(flicker), tf.constant(img))) > 0.05
 
 
-def _two_hits(cfg, rng):
-    """Two clips ``[2, clip_samples]``: a quiet noise floor and one decaying noise burst each
-    (samples 600 and 1300 of the tiny preset's 689 Hz clip)."""
-    wave = 1e-3 * rng.standard_normal((2, cfg.audio.clip_samples)).astype(np.float32)
-    for b, k in enumerate((600, 1300)):
-        wave[b, k:k + 200] += rng.standard_normal(200).astype(np.float32) * np.exp(-np.arange(200) / 30.0)
-    return wave
-
-
-def test_waveform_onset_loss(tf):
-    """The decode → onset-envelope loss: 0 for identical images, larger when the attack moves,
-    and a finite gradient through the codec's Griffin-Lim iterations."""
-    from foleygan_tf.audio import SpectrogramCodec
-    from foleygan_tf.training.gan import waveform_onset_l1
-
-    cfg = get_preset("tiny")
-    codec = SpectrogramCodec(cfg.audio)
-    rng = np.random.default_rng(0)
-    wave = _two_hits(cfg, rng)
-    real = codec.encode(wave)
-    assert float(waveform_onset_l1(real, real, codec)) == pytest.approx(0.0, abs=1e-6)
-    moved = tf.roll(real, 8, axis=1)                            # the attack 8 rows (≈ 370 ms) later
-    assert float(waveform_onset_l1(moved, real, codec)) > 0.02
-    x = tf.Variable(rng.uniform(-1, 1, real.shape).astype(np.float32))
-    with tf.GradientTape() as tape:
-        loss = waveform_onset_l1(x, real, codec)
-    grad = tape.gradient(loss, x).numpy()
-    assert np.all(np.isfinite(grad)) and np.abs(grad).max() > 0
-
-
-def test_waveform_stft_loss(tf):
-    """The phase-aware waveform loss: decodes with G's phase channel and no Griffin-Lim, so the phase
-    channel changes the loss and gets a gradient (which no image loss gives it); a moved attack
-    costs more; encodings without a phase channel are refused."""
-    from foleygan_tf.training.gan import phase_decoding_codec, waveform_stft_l1
-
-    cfg = get_preset("tiny")
-    codec = phase_decoding_codec(cfg.audio)
-    assert codec.config.lms_refine_iters == 0 and cfg.audio.lms_refine_iters > 0
-    rng = np.random.default_rng(0)
-    wave = _two_hits(cfg, rng)
-    real = codec.encode(wave)
-    own = float(waveform_stft_l1(real, wave, codec))
-    assert own < float(waveform_stft_l1(tf.roll(real, 8, axis=1), wave, codec)) - 0.05
-    scrambled = tf.concat([real[..., :1], tf.random.stateless_uniform(tf.shape(real[..., 1:2]), [1, 2], -1, 1),
-                           real[..., 2:]], axis=-1)                 # same magnitudes, another phase
-    assert abs(float(waveform_stft_l1(scrambled, wave, codec)) - own) > 1e-3
-    x = tf.Variable(real)
-    with tf.GradientTape() as tape:
-        loss = waveform_stft_l1(x, wave, codec)
-    grad = tape.gradient(loss, x).numpy()
-    assert np.all(np.isfinite(grad)) and np.abs(grad[..., 0]).max() > 0 and np.abs(grad[..., 1]).max() > 0
-    with pytest.raises(ValueError, match="needs a phase channel"):
-        apply_overrides(get_preset("tiny"), ["audio.encoding=ms", "gan.waveform_stft_loss=1"])
-    with pytest.raises(ValueError, match="needs a phase channel"):
-        phase_decoding_codec(apply_overrides(get_preset("tiny"), ["audio.encoding=ms"]).audio)
-
-
-def test_magnitude_loss(tf):
-    from foleygan_tf.training.gan import magnitude_l1
-
-    rng = np.random.default_rng(0)
-    real = rng.uniform(-1, 1, (2, 8, 8, 3)).astype(np.float32)
-    fake = real.copy()
-    fake[..., 1:] = 0.0                                        # only ch0 (log magnitude) counts
-    assert float(magnitude_l1(tf.constant(fake), tf.constant(real))) == pytest.approx(0.0)
-    fake[:, :, :, 0] += 0.5
-    fake[0, 0, 0, 0] -= 1.0                                    # one pixel off by 0.5 the other way
-    assert float(magnitude_l1(tf.constant(fake), tf.constant(real))) == pytest.approx(0.5, abs=1e-6)
-
-
 @pytest.mark.parametrize("weight", [10.0])
 def test_sync_recipe_train_step(tf, weight):
     """D sees S_act and the envelope loss is on (the default-models recipe): a step of the tiny
@@ -203,19 +132,17 @@ def test_sync_recipe_train_step(tf, weight):
     from foleygan_tf.training.fit_gan import build_gan
 
     cfg = apply_overrides(get_preset("tiny"), ["gan.d_sees_action=true", f"gan.envelope_loss={weight}",
-                                                "gan.spectrum_loss=5", "gan.onset_loss=10", "gan.magnitude_loss=1",
-                                                "train.d_steps=1",
+                                                "gan.spectrum_loss=5", "gan.onset_loss=10", "train.d_steps=1",
                                                 "train.accumulation_steps=1"])
     gan = build_gan(cfg)
-    assert gan.discriminator.sees_action and gan.envelope_weight == weight and gan.onset_weight == 10.0
+    assert gan.discriminator.sees_action
+    assert gan.paired_weights == {"envelope_loss": weight, "spectrum_loss": 5.0, "onset_loss": 10.0}
     batch = {k: tf.constant(v) for k, v in gan_examples(cfg, n=cfg.train.batch_size).items()}
     logs = gan.train_step(batch)
     assert np.isfinite(float(logs["g_envelope"])) and float(logs["g_envelope"]) > 0
     assert np.isfinite(float(logs["g_spectrum"])) and float(logs["g_spectrum"]) > 0
     assert np.isfinite(float(logs["g_onset"])) and float(logs["g_onset"]) > 0
-    assert np.isfinite(float(logs["g_magnitude"])) and float(logs["g_magnitude"]) > 0
     assert np.isfinite(float(logs["g_loss"]))
-    assert float(logs["g_wave_stft"]) == 0.0                   # off: not computed
     # every G loss part is logged under its own metric, each once
     from foleygan_tf.training.gan import GENERATOR_LOSS_PARTS, GENERATOR_METRIC_NAMES, METRIC_NAMES
 
@@ -240,16 +167,19 @@ def test_accumulate_gradients_refuses_a_wrong_part_count(tf):
         accumulate_gradients(loss_fn, [v], group, 2, num_parts=3)
 
 
-def test_waveform_stft_loss_train_step(tf):
-    """With gan.waveform_stft_loss the G step reads the real audio (batch["wave"]) and logs the term."""
+def test_class_probabilities_condition_g_and_d(tf):
+    """gan.class_source=mtrn: batches carry the MTRN's class_probs, which G and D take as their
+    class input instead of the label (the label still drives D's pre-training)."""
     from foleygan_tf.training.fit_gan import build_gan
 
-    cfg = apply_overrides(get_preset("tiny"), ["gan.waveform_stft_loss=1", "train.d_steps=1",
-                                                "train.accumulation_steps=1"])
+    cfg = apply_overrides(get_preset("tiny"), ["train.d_steps=1", "train.accumulation_steps=1"])
     gan = build_gan(cfg)
-    examples = gan_examples(cfg, n=cfg.train.batch_size)
-    examples["wave"] = 0.1 * np.random.default_rng(0).standard_normal(
-        (cfg.train.batch_size, cfg.audio.clip_samples)).astype(np.float32)
-    logs = gan.train_step({k: tf.constant(v) for k, v in examples.items()})
-    assert np.isfinite(float(logs["g_wave_stft"])) and float(logs["g_wave_stft"]) > 0
-    assert np.isfinite(float(logs["g_loss"]))
+    batch = {k: tf.constant(v) for k, v in gan_examples(cfg, n=cfg.train.batch_size).items()}
+    probs = np.full((cfg.train.batch_size, cfg.num_classes), 1.0 / cfg.num_classes, np.float32)
+    soft = dict(batch, class_probs=tf.constant(probs))
+    assert gan._class_input(soft) is soft["class_probs"] and gan._class_input(batch) is batch["class"]
+    real = gan.discriminator(gan._d_inputs(batch["image"], batch), training=False).numpy()
+    real_soft = gan.discriminator(gan._d_inputs(batch["image"], soft), training=False).numpy()
+    assert np.abs(real - real_soft).max() > 1e-6
+    logs = gan.train_step(soft)
+    assert np.isfinite(float(logs["d_loss"])) and np.isfinite(float(logs["g_loss"]))

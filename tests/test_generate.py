@@ -155,7 +155,7 @@ def test_pipeline_is_the_models_composed(models, videos, tf):
 def test_trn_gets_frames_at_its_training_rate(models, tf):
     """The TRN export records the rate its shards were resampled to (tiny: 24 frames per 3 s =
     8 fps); the pipeline resamples every window's frames to it, so P_act has the pair spacing G
-    was trained on whatever the video's rate. ``resample_frames=False`` passes the video's own."""
+    was trained on whatever the video's rate (a TRN with rate 0 gets the video's own frames)."""
     import json
 
     from foleygan_tf.inference.pipeline import FoleyPipeline
@@ -165,9 +165,11 @@ def test_trn_gets_frames_at_its_training_rate(models, tf):
     fps, n = 60.0, 150                                           # 2.5 s at 60 fps: one window
     frames = np.zeros((n, 32, 32, 3), np.uint8)
     frames[:, :, :, 0] = np.arange(n, dtype=np.uint8)[:, None, None]   # red = source frame index
-    for resample, want_fps, want_idx in ((True, 8.0, np.floor(np.arange(20) / 8.0 * 60 + 0.5)),
-                                         (False, 60.0, np.arange(n))):
-        pipe = FoleyPipeline.from_saved_models(models, resample_frames=resample, pre_roll=0.0)
+    for trn_fps, want_fps, want_idx in ((8.0, 8.0, np.floor(np.arange(20) / 8.0 * 60 + 0.5)),
+                                        (0.0, 60.0, np.arange(n))):
+        pipe = FoleyPipeline.from_saved_models(models, pre_roll=0.0)
+        assert pipe.trn_fps == 8.0
+        pipe.trn_fps = trn_fps
         seen = []
         serve = pipe.serve_trn
 
@@ -214,7 +216,7 @@ def test_pre_roll_holds_the_first_frame_and_is_cut_away(models, tf, capsys):
     with pytest.raises(ValueError, match="pre_roll must be in"):
         FoleyPipeline.from_saved_models(models, pre_roll=1.5)
     assert main(["generate", "x.mp4", "-o", "y.mp4", "--models", models, "--pre-roll", "-1"]) == 2
-    assert "--pre-roll -1.0: must be in [0, 1) seconds" in capsys.readouterr().err
+    assert "pre-roll -1.0: must be in [0, 1) seconds" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("seconds,fps", [(3.2, 23.976), (7.5, 60.0), (10.0, 25.0), (4.5, 29.97), (2.0, 24.0)])
@@ -262,9 +264,9 @@ def test_errors_are_one_line_and_never_touch_the_input(models, videos, tmp_path,
         assert "Traceback" not in "\n".join(err)
     assert sha(a) == digest
     assert not (tmp_path / "j.mp4").exists() and not (tmp_path / "c.mp4").exists()
-    import foleygan_tf.commands.generate as generate
+    import foleygan_tf.commands.options as options
 
-    monkeypatch.setattr(generate, "DEFAULT_MODELS", str(tmp_path / "no_default"))
+    monkeypatch.setattr(options, "DEFAULT_MODELS", str(tmp_path / "no_default"))
     assert main(["generate", a, "-o", str(tmp_path / "d.mp4")]) == 2
     err = capsys.readouterr().err.strip()
     assert "no default models" in err and "--models" in err and "\n" not in err

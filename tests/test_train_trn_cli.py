@@ -87,17 +87,19 @@ def test_train_trn_writes_run_eval_and_confusion_plot(shards, tmp_path, capsys, 
     n_test = manifest["splits"]["test"]["examples"]
     batch = 8
     assert main(["train", "trn", out, run, "--preset", "tiny", "--set", f"trn.batch_size={batch}",
-                 "--epochs", "2", "--quiet"]) == 0
+                 "--epochs", "2", "--pair-epochs", "1", "--quiet"]) == 0
     line = capsys.readouterr().out.strip().splitlines()[-1]
-    assert line.startswith("trained TRN: 2 epochs") and "test accuracy" in line and run in line
+    assert line.startswith("trained TRN") and "class stage: 2 epochs" in line and "pair stage: 1 epochs" in line
+    assert "test accuracy" in line and run in line
 
     steps = -(-n_train // batch)
     with open(os.path.join(run, "history.json")) as f:
         history = json.load(f)
-    assert [r["epoch"] for r in history] == [1, 2]
-    assert [r["step"] for r in history] == [steps, 2 * steps] == [r["optimizer_updates"] for r in history]
+    assert [(r["stage"], r["epoch"]) for r in history] == [("class", 1), ("class", 2), ("pair", 1)]
+    assert [r["step"] for r in history] == [steps, 2 * steps, steps] == [r["optimizer_updates"] for r in history]
     for r in history:
-        assert np.isfinite(r["loss"]) and 0.0 <= r["accuracy"] <= 1.0 and "val_accuracy" in r
+        acc = "accuracy" if r["stage"] == "class" else "pair_accuracy"
+        assert np.isfinite(r["loss"]) and 0.0 <= r[acc] <= 1.0 and f"val_{acc}" in r
     with open(os.path.join(run, "config.json")) as f:
         assert json.load(f)["trn"]["batch_size"] == batch
 
@@ -123,11 +125,14 @@ def test_train_trn_writes_run_eval_and_confusion_plot(shards, tmp_path, capsys, 
     assert png.ndim == 3 and png.shape[0] > 200 and png.shape[1] > 200 and png[..., :3].std() > 0.05
     assert not [f for f in os.listdir(run) if ".tmp-" in f]
 
-    # more epochs continue the run
-    assert main(["train", "trn", out, run, "--preset", "tiny", "--set", f"trn.batch_size={batch}",
-                 "--epochs", "3", "--quiet", "--no-eval"]) == 0
+    # more epochs continue the run — the bare command resumes with the run's own config
+    assert main(["train", "trn", out, run, "--epochs", "3", "--pair-epochs", "1", "--quiet", "--no-eval"]) == 0
     with open(os.path.join(run, "history.json")) as f:
-        assert [r["step"] for r in json.load(f)] == [steps, 2 * steps, 3 * steps]
+        assert [r["step"] for r in json.load(f)] == [steps, 2 * steps, steps, 3 * steps]
+    # another preset on an existing run is refused in one line
+    assert main(["train", "trn", out, run, "--preset", "small", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "holds a run of preset 'tiny', not 'small'" in err and "\n" not in err
 
 
 def test_train_trn_errors_are_one_line(shards, tmp_path, capsys):
@@ -149,7 +154,7 @@ def test_train_gan_parser_points_at_the_gan_command():
     args = build_parser().parse_args(["train", "gan", "S", "R", "--trn", "T", "--steps", "12",
                                       "--set", "train.accumulation_steps=2"])
     assert (args.shards_dir, args.run_dir, args.trn, args.steps) == ("S", "R", "T", 12)
-    assert args.overrides == ["train.accumulation_steps=2"] and args.preset == "tiny"
+    assert args.overrides == ["train.accumulation_steps=2"] and args.preset is None   # tiny, or the run's own
     from foleygan_tf.commands import train
 
     assert args.func is train.run_gan
@@ -157,14 +162,14 @@ def test_train_gan_parser_points_at_the_gan_command():
 
 @pytest.mark.slow
 def test_p_act_peaks_line_up_with_events(tmp_path, capsys, tf):
-    """Issue 4 acceptance on the synthetic dataset (tiny preset, the docs/trn.md "Results" run):
-    the MTRN classifies the test windows and the 2TRN's P_act peaks hit the ground-truth events
-    clearly more often than random pair positions. ~3 min on 2 CPU cores."""
+    """On the synthetic dataset (tiny preset, the docs/trn.md "Results" run): the MTRN classifies
+    the test windows and the 2TRN's P_act peaks hit the ground-truth events clearly more often than
+    random pair positions. ~3 min on 2 CPU cores."""
     data, out, run = str(tmp_path / "data"), str(tmp_path / "shards"), str(tmp_path / "run")
     assert main(["synth-data", data, "--clips-per-class", "10", "--size", "64", "--seed", "0",
                  "--workers", "2", "--quiet"]) == 0
     assert main(["prepare", data, out, "--preset", "tiny", "--workers", "2", "--quiet"]) == 0
-    assert main(["train", "trn", out, run, "--preset", "tiny", "--epochs", "30", "--quiet"]) == 0
+    assert main(["train", "trn", out, run, "--preset", "tiny", "--epochs", "30", "--pair-epochs", "30", "--quiet"]) == 0
     with open(os.path.join(run, "eval.json")) as f:
         ev = json.load(f)
     sync = ev["action_sync"]

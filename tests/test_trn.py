@@ -14,16 +14,21 @@ def trn(tf):
     return trn
 
 
-def _analytic_mtrn(n, d, c, u):
-    return sum(k * d * u + u + u * c + c for k in range(2, n + 1))
+def _analytic_mtrn(n, d, c, u, g_layers=2):
+    return sum(k * d * u + u + (g_layers - 1) * (u * u + u) + u * c + c for k in range(2, n + 1))
 
 
 def test_mtrn_parameter_count(trn):
-    m = trn.MultiScaleTRN(num_frames=8, feature_dim=256, num_classes=12, mlp_units=256,
-                          relations_per_scale=3)
+    """§V-B: g two 256-unit layers, h one 12-unit layer — 2,777,684 on 256-d frame embeddings."""
+    m = trn.MultiScaleTRN(8, 256, 12)
     m.build((None, 8, 256))
-    assert m.count_params() == 2_317_140
-    assert m.count_params() == _analytic_mtrn(8, 256, 12, 256)
+    assert m.count_params() == 2_777_684 == _analytic_mtrn(8, 256, 12, 256)
+    assert m.count_params() == trn.mtrn_param_count(8, 256, 12, 256)
+    one = trn.MultiScaleTRN(num_frames=8, feature_dim=256, num_classes=12, g_layers=1)   # TRN-pytorch's g
+    one.build((None, 8, 256))
+    assert one.count_params() == 2_317_140 == _analytic_mtrn(8, 256, 12, 256, g_layers=1)
+    with pytest.raises(ValueError, match="g_layers"):
+        trn.MultiScaleTRN(8, 256, 12, g_layers=3)
     # the relation tables: every ordered k-subset, increasing indices
     for k in range(2, 9):
         table = m.relations[k]
@@ -32,25 +37,24 @@ def test_mtrn_parameter_count(trn):
     assert sum(m.num_relations(k) for k in m.scales) == 1 + 6 * 3
 
 
-def test_build_trn_models_from_config(trn, paper_cfg, tiny_cfg):
+def test_build_trn_heads_from_config(trn, paper_cfg, tiny_cfg):
     from foleygan_tf.config import apply_overrides
+    from foleygan_tf.models import build_trn_heads
 
-    mtrn, pair = trn.build_trn_models(paper_cfg)
-    assert mtrn.count_params() == 2_317_140
-    # default pair input F_t+1 − F_t: g sees 256 features → 134,668 parameters
-    assert paper_cfg.trn.pair_input == "difference" and pair.pair_input == "difference"
+    mtrn, pair = build_trn_heads(paper_cfg)
+    assert mtrn.count_params() == 2_777_684
+    # the paper's pair [F_t, F_t+1] (R_2 of two frames): 512 inputs → 200,204 parameters
+    assert paper_cfg.trn.pair_input == "concat" and pair.pair_input == "concat"
+    assert pair.count_params() == (512 * 256 + 256) + (256 * 256 + 256) + (256 * 12 + 12) == 200_204
+    assert pair.count_params() == trn.pair_trn_param_count(256, 12, 256, "concat")
+    # the feature change F_t+1 − F_t: 256 inputs → 134,668
+    _, pair = build_trn_heads(apply_overrides(paper_cfg, ["trn.pair_input=difference"]))
     assert pair.count_params() == (256 * 256 + 256) + (256 * 256 + 256) + (256 * 12 + 12) == 134_668
     assert pair.count_params() == trn.pair_trn_param_count(256, 12, 256, "difference")
-    # the concatenated pairs [F_t, F_t+1] (and [F_t, F_t+1 − F_t]): 512 inputs → 200,204
-    for mode in ("concat", "concat_difference"):
-        mtrn, pair = trn.build_trn_models(apply_overrides(paper_cfg, [f"trn.pair_input={mode}"]))
-        assert mtrn.count_params() == 2_317_140
-        assert pair.count_params() == (512 * 256 + 256) + (256 * 256 + 256) + (256 * 12 + 12) == 200_204
-        assert pair.count_params() == trn.pair_trn_param_count(256, 12, 256, mode)
-    mtrn, pair = trn.build_trn_models(tiny_cfg)
+    mtrn, pair = build_trn_heads(tiny_cfg)
     t = tiny_cfg.trn
     assert mtrn.count_params() == _analytic_mtrn(tiny_cfg.video.num_segments, t.projection_dim,
-                                                 tiny_cfg.num_classes, t.mlp_units)
+                                                 tiny_cfg.num_classes, t.mlp_units, t.mtrn_g_layers)
 
 
 def test_mtrn_random_relations_redrawn_per_call(tf, trn):
@@ -97,11 +101,10 @@ def test_mtrn_matches_reference_computation(tf, trn):
     relu = lambda v: np.maximum(v, 0)  # noqa: E731
     want = np.zeros((2, c))
     for k in range(n, 1, -1):
-        fc1, fc2 = m.scale_layers(k)
-        w1, b1 = [v.numpy() for v in fc1.weights]
-        w2, b2 = [v.numpy() for v in fc2.weights]
+        (w1, b1), (w2, b2), (w3, b3) = [[v.numpy() for v in layer.weights] for layer in m.scale_layers(k)]
         rels = list(itertools.combinations(range(n), k))
-        logits = [relu(relu(x[:, list(rel)].reshape(2, -1)) @ w1 + b1) @ w2 + b2 for rel in rels]
+        # h(g(relation)): g = ReLU → Dense(u) → ReLU → Dense(u), h = ReLU → Dense(c)
+        logits = [relu(relu(relu(x[:, list(rel)].reshape(2, -1)) @ w1 + b1) @ w2 + b2) @ w3 + b3 for rel in rels]
         count = 1 if k == n else min(r, len(rels))
         want += np.mean(logits, axis=0) * count
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
@@ -138,14 +141,13 @@ def test_frame_projection(tf, trn):
     assert clone.projection_dim == 6 and clone.dropout_rate == 0.5
 
 
-@pytest.mark.parametrize("mode", ["difference", "concat", "concat_difference"])
+@pytest.mark.parametrize("mode", ["difference", "concat"])
 def test_pair_trn_inputs(tf, trn, mode):
     pair = trn.PairTRN(num_classes=4, mlp_units=8, pair_input=mode)
     x = tf.random.stateless_normal((2, 7, 5), seed=(3, 4))
     feats = pair.pair_features(x).numpy()
     a, b = x[:, :-1].numpy(), x[:, 1:].numpy()
-    want = {"difference": b - a, "concat": np.concatenate([a, b], -1),
-            "concat_difference": np.concatenate([a, b - a], -1)}[mode]
+    want = {"difference": b - a, "concat": np.concatenate([a, b], -1)}[mode]
     np.testing.assert_allclose(feats, want, rtol=1e-6, atol=1e-6)
     logits = pair(x).numpy()
     assert logits.shape == (2, 6, 4)
@@ -161,12 +163,13 @@ def test_pair_trn_inputs(tf, trn, mode):
 
 
 def test_pair_trn_rejects_unknown_input(trn):
-    with pytest.raises(ValueError, match="pair_input"):
-        trn.PairTRN(num_classes=4, pair_input="sum")
+    for name in ("sum", "concat_difference"):
+        with pytest.raises(ValueError, match="pair_input"):
+            trn.PairTRN(num_classes=4, pair_input=name)
 
 
 def test_pair_trn_consecutive_pairs_and_action_curve(tf, trn):
-    pair = trn.PairTRN(num_classes=4, mlp_units=8)
+    pair = trn.PairTRN(num_classes=4, mlp_units=8, pair_input="difference")
     x = tf.random.stateless_normal((2, 7, 5), seed=(7, 8))
     logits = pair(x).numpy()
     assert logits.shape == (2, 6, 4)
@@ -186,12 +189,13 @@ def test_pair_trn_consecutive_pairs_and_action_curve(tf, trn):
     assert trn.PairTRN.from_config(pair.get_config()).mlp_units == 8
 
 
-@pytest.mark.parametrize("pair_input", ["difference", "rgb_difference"])
+@pytest.mark.parametrize("pair_input", ["concat", "difference", "rgb_difference"])
 def test_action_recognizer_tiny(tf, trn, tiny_cfg, pair_input):
     from foleygan_tf.config import apply_overrides
+    from foleygan_tf.models import ActionRecognizer, build_action_recognizer
 
     tiny_cfg = apply_overrides(tiny_cfg, [f"trn.pair_input={pair_input}"])
-    model = trn.ActionRecognizer.from_config_tree(tiny_cfg)
+    model = build_action_recognizer(tiny_cfg)
     s = tiny_cfg.video.frame_size
     frames = tf.cast(tf.random.stateless_uniform((2, 13, s, s, 3), (1, 1), 0, 256, tf.int32), tf.uint8)
     out = model(frames, training=False)
@@ -219,9 +223,10 @@ def test_action_recognizer_tiny(tf, trn, tiny_cfg, pair_input):
     np.testing.assert_allclose(out["p_act"].numpy()[1, :4], alone["p_act"].numpy()[0], rtol=1e-4, atol=1e-6)
     assert np.all(out["p_act"].numpy()[1, 4:] == 0)
     np.testing.assert_allclose(out["p_act"].numpy()[0], a["p_act"].numpy()[0], rtol=1e-4, atol=1e-6)
-    # serialisation
-    clone = trn.ActionRecognizer.from_config(model.get_config())
-    clone.build_all()
+    # serialisation: explicit arguments, no config tree
+    config = model.get_config()
+    assert config["pair_input"] == pair_input and config["mtrn_g_layers"] == tiny_cfg.trn.mtrn_g_layers
+    clone = ActionRecognizer.from_config(config)
     clone.set_weights(model.get_weights())
     np.testing.assert_allclose(clone.predict_actions(frames)["p_act"].numpy(), a["p_act"].numpy(),
                                rtol=1e-5, atol=1e-6)
@@ -232,12 +237,14 @@ def test_rgb_difference_motion_stream(tf, trn, tiny_cfg):
     same P_act whatever the scene), and a change of a few pixels moves the pair's features."""
     from foleygan_tf.config import apply_overrides
 
+    from foleygan_tf.models import build_action_recognizer, build_trn_heads
+
     cfg = apply_overrides(tiny_cfg, ["trn.pair_input=rgb_difference"])
-    model = trn.ActionRecognizer.from_config_tree(cfg)
+    model = build_action_recognizer(cfg)
+    assert model.motion_encoder is not None
     from foleygan_tf.config import get_preset
 
-    assert model.motion_encoder is not None
-    assert trn.ActionRecognizer.from_config_tree(get_preset("tiny")).motion_encoder is None
+    assert build_action_recognizer(get_preset("tiny")).motion_encoder is None
     s = cfg.video.frame_size
     rng = np.random.default_rng(0)
     scene = rng.integers(0, 256, (2, 1, s, s, 3)).astype(np.uint8)
@@ -250,7 +257,7 @@ def test_rgb_difference_motion_stream(tf, trn, tiny_cfg):
     assert moved.shape == (2, 5, 2 * min(cfg.video.feature_dim, 256))
     assert np.abs(moved[:, 2] - moved[:, 0]).max() > 1e-3 and np.abs(moved[:, 3] - moved[:, 0]).max() > 1e-3
     # the pair head's parameter count follows the motion width
-    _, pair = trn.build_trn_models(cfg)
+    _, pair = build_trn_heads(cfg)
     assert pair.count_params() == trn.pair_trn_param_count(2 * cfg.video.feature_dim, cfg.num_classes,
                                                            cfg.trn.mlp_units, "rgb_difference")
 
@@ -260,7 +267,8 @@ def test_rgb_difference_motion_stream(tf, trn, tiny_cfg):
 def test_small_cnn_encoder_is_trainable(tf, tiny_cfg):
     from foleygan_tf.video.features import build_frame_encoder
 
-    enc = build_frame_encoder(tiny_cfg.video)
+    v = tiny_cfg.video
+    enc = build_frame_encoder(v.backbone, v.frame_size, v.feature_dim)
     s = tiny_cfg.video.frame_size
     x = tf.cast(tf.random.stateless_uniform((4, s, s, 3), (2, 2), 0, 256, tf.int32), tf.uint8)
     assert enc(x).shape == (4, tiny_cfg.video.feature_dim)
@@ -271,29 +279,24 @@ def test_small_cnn_encoder_is_trainable(tf, tiny_cfg):
     assert all(g is not None for g in grads)
     assert sum(float(tf.reduce_sum(tf.abs(g))) for g in grads) > 0
     with pytest.raises(ValueError, match="backbone"):
-        import dataclasses
-
-        build_frame_encoder(dataclasses.replace(tiny_cfg.video, backbone="vgg"))
+        build_frame_encoder("vgg", v.frame_size, v.feature_dim)
 
 
 def test_resnet50_features_and_local_weights(tf, tiny_cfg, tmp_path):
-    import dataclasses
-
     import keras
 
     from foleygan_tf.video.features import build_frame_encoder, save_backbone_weights
 
-    video = dataclasses.replace(tiny_cfg.video, backbone="resnet50", feature_dim=2048, frame_size=32)
-    enc = build_frame_encoder(video)
+    enc = build_frame_encoder("resnet50", 32, 2048)
     x = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3)).astype(np.uint8)
     feats = enc(x).numpy()
     assert feats.shape == (2, 2048)
     assert enc.count_params() == 23_587_712  # keras ResNet50 no-top
     path = tmp_path / "resnet50_notop.weights.h5"
     save_backbone_weights(enc, path)
-    loaded = build_frame_encoder(dataclasses.replace(video, imagenet_weights=str(path)))
+    loaded = build_frame_encoder("resnet50", 32, 2048, str(path))
     np.testing.assert_allclose(loaded(x).numpy(), feats, rtol=1e-5, atol=1e-5)
-    fresh = build_frame_encoder(video)
+    fresh = build_frame_encoder("resnet50", 32, 2048)
     assert np.abs(fresh(x).numpy() - feats).max() > 1e-3  # a new random init differs
     # pretrained → BatchNorm frozen, convolutions still trainable (fine-tuning)
     inner = loaded.layers[-1]
@@ -303,26 +306,23 @@ def test_resnet50_features_and_local_weights(tf, tiny_cfg, tmp_path):
     assert convs and all(l.trainable for l in convs)
     assert len(loaded.trainable_variables) == 2 * len(convs)
     with pytest.raises(FileNotFoundError, match="nope.h5"):
-        build_frame_encoder(dataclasses.replace(video, imagenet_weights=str(tmp_path / "nope.h5")))
+        build_frame_encoder("resnet50", 32, 2048, str(tmp_path / "nope.h5"))
     with pytest.raises(ValueError, match="2048"):
-        build_frame_encoder(dataclasses.replace(video, feature_dim=256))
+        build_frame_encoder("resnet50", 32, 256)
 
 
 def test_resnet50_legacy_h5_weights(tf, tiny_cfg, tmp_path):
     """Keras' distributed ``…_notop.h5`` files use the legacy HDF5 layout: loading works."""
-    import dataclasses
-
     import h5py
     from keras.src.legacy.saving import legacy_h5_format
 
     from foleygan_tf.video.features import build_frame_encoder
 
-    video = dataclasses.replace(tiny_cfg.video, backbone="resnet50", feature_dim=2048, frame_size=32)
-    enc = build_frame_encoder(video)
+    enc = build_frame_encoder("resnet50", 32, 2048)
     path = tmp_path / "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
     with h5py.File(path, "w") as f:
         legacy_h5_format.save_weights_to_hdf5_group(f, enc.layers[-1])
-    loaded = build_frame_encoder(dataclasses.replace(video, imagenet_weights=str(path)))
+    loaded = build_frame_encoder("resnet50", 32, 2048, str(path))
     x = np.random.default_rng(1).integers(0, 256, (1, 32, 32, 3)).astype(np.uint8)
     np.testing.assert_allclose(loaded(x).numpy(), enc(x).numpy(), rtol=1e-5, atol=1e-5)
 
@@ -330,7 +330,9 @@ def test_resnet50_legacy_h5_weights(tf, tiny_cfg, tmp_path):
 def test_saved_model_export_deterministic_and_random(tf, trn, tiny_cfg, tmp_path):
     """The recognizer exports with tf.saved_model; the deterministic signature answers the same
     twice, while a random-mode MTRN inside a SavedModel still redraws its relations per call."""
-    model = trn.ActionRecognizer.from_config_tree(tiny_cfg, deterministic=True)
+    from foleygan_tf.models import build_action_recognizer
+
+    model = build_action_recognizer(tiny_cfg, deterministic=True)
     s = tiny_cfg.video.frame_size
 
     class Export(tf.Module):

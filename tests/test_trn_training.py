@@ -1,7 +1,6 @@
 """fit_trn on a tiny in-memory synthetic dataset (foleygan_tf/training/trn.py)."""
 
 import json
-import os
 
 import numpy as np
 import pytest
@@ -44,7 +43,9 @@ def _cfg():
     return apply_overrides(get_preset("tiny"), ["num_classes=3"])
 
 
-def test_fit_trn_writes_run_and_resumes(tf, tmp_path):
+def test_fit_trn_trains_in_two_stages_and_resumes(tf, tmp_path):
+    """§V-B: the MTRN (with the backbone) and then the 2TRN, each with its own optimizer and
+    epochs; the 2TRN stage leaves the backbone and the MTRN untouched; more epochs continue."""
     from foleygan_tf.config import Config
     from foleygan_tf.training.trn import fit_trn, load_trn
 
@@ -52,22 +53,28 @@ def test_fit_trn_writes_run_and_resumes(tf, tmp_path):
     x, y = moving_shapes(12, num_frames=6, seed=0)
     ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(6)
     run = tmp_path / "run"
-    model, hist = fit_trn(cfg, ds, ds, str(run), epochs=1)
-    assert [r["epoch"] for r in hist] == [1]
-    assert hist[0]["step"] == 2 and hist[0]["optimizer_updates"] == 2
-    for key in ("loss", "accuracy", "class_loss", "pair_loss", "val_loss", "val_accuracy"):
+    model, hist = fit_trn(cfg, ds, ds, str(run), epochs=1, pair_epochs=0)
+    assert [(r["stage"], r["epoch"], r["step"]) for r in hist] == [("class", 1, 2)]
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
         assert np.isfinite(hist[0][key])
     assert Config.load(run / "config.json").num_classes == 3
-    assert (run / "trn.weights.h5").exists() and (run / "checkpoints" / "epoch-001.weights.h5").exists()
-    assert any((run / "tensorboard").iterdir())
-    # a second call with more epochs continues (weights, optimizer, step count)
-    # dict elements are accepted too, with per-clip lengths of a padded batch (masked pair loss)
+    assert (run / "trn.weights.h5").exists() and (run / "checkpoints" / "class-epoch-001.weights.h5").exists()
+    assert any((run / "tensorboard" / "class").iterdir())
+    class_vars = [v.numpy().copy() for v in model.stage_variables("class")]
+    pair_vars = [v.numpy().copy() for v in model.stage_variables("pair")]
+    # the pair stage: dict elements are accepted too, with per-clip lengths of a padded batch
     dict_ds = ds.map(lambda f, l: {"frames": f, "label": l, "num_frames": tf.constant([6, 4, 6, 5, 6, 3])})
-    _, hist = fit_trn(cfg, dict_ds, None, str(run), epochs=2)
+    model, hist = fit_trn(cfg, dict_ds, None, str(run), epochs=1, pair_epochs=2, model=model)
+    assert [(r["stage"], r["epoch"], r["step"]) for r in hist] == [("class", 1, 2), ("pair", 1, 2), ("pair", 2, 4)]
+    assert all(np.array_equal(a, v.numpy()) for a, v in zip(class_vars, model.stage_variables("class")))
+    assert any(not np.array_equal(a, v.numpy()) for a, v in zip(pair_vars, model.stage_variables("pair")))
+    # a new process resumes each stage where it stopped, optimizer state included (step count)
+    _, hist = fit_trn(cfg, ds, None, str(run), epochs=2, pair_epochs=3)
     with open(run / "history.json") as f:
         on_disk = json.load(f)
-    assert [r["epoch"] for r in on_disk] == [1, 2] == [r["epoch"] for r in hist]
-    assert [r["step"] for r in on_disk] == [2, 4]
+    assert [(r["stage"], r["epoch"], r["step"]) for r in on_disk] == [
+        ("class", 1, 2), ("pair", 1, 2), ("pair", 2, 4), ("class", 2, 4), ("pair", 3, 6)] == [
+        (r["stage"], r["epoch"], r["step"]) for r in hist]
     # the saved run reloads and predicts deterministically
     loaded = load_trn(str(run))
     a, b = loaded.predict_actions(x[:2]), loaded.predict_actions(x[:2])
@@ -88,13 +95,14 @@ def test_fit_trn_learns_moving_shapes(tf, tmp_path):
     xva, yva = moving_shapes(48, seed=1)
     train = tf.data.Dataset.from_tensor_slices((xtr, ytr)).shuffle(96, seed=0).batch(16)
     val = tf.data.Dataset.from_tensor_slices((xva, yva)).batch(16)
-    model, hist = fit_trn(cfg, train, val, str(tmp_path / "run"), epochs=15)
+    model, hist = fit_trn(cfg, train, val, str(tmp_path / "run"), epochs=15, pair_epochs=1)
     pred = model.predict_actions(xva)["class_index"].numpy()
     accuracy = float(np.mean(pred == yva))
+    mtrn = [r for r in hist if r["stage"] == "class"]
     print(f"moving shapes: val accuracy {accuracy:.3f} (deterministic MTRN), "
-          f"fit val_accuracy {hist[-1]['val_accuracy']:.3f}, train accuracy {hist[-1]['accuracy']:.3f}")
+          f"fit val_accuracy {mtrn[-1]['val_accuracy']:.3f}, train accuracy {mtrn[-1]['accuracy']:.3f}")
     assert accuracy >= 0.8  # chance is 1/3
-    assert hist[-1]["loss"] < hist[0]["loss"]
+    assert mtrn[-1]["loss"] < mtrn[0]["loss"]
 
 
 @pytest.mark.slow
@@ -104,50 +112,22 @@ def test_resnet50_recognizer_fine_tunes(tf, tmp_path):
     import keras
 
     from foleygan_tf.config import apply_overrides
-    from foleygan_tf.models.trn import ActionRecognizer
+    from foleygan_tf.models import build_action_recognizer
     from foleygan_tf.video.features import build_frame_encoder, save_backbone_weights
 
     cfg = apply_overrides(_cfg(), ["video.backbone=resnet50", "video.feature_dim=2048",
                                    "video.frame_size=32"])
     weights = tmp_path / "notop.weights.h5"
-    save_backbone_weights(build_frame_encoder(cfg.video), weights)
+    save_backbone_weights(build_frame_encoder("resnet50", 32, 2048), weights)
     cfg.video.imagenet_weights = str(weights)
-    model = ActionRecognizer.from_config_tree(cfg)
+    model = build_action_recognizer(cfg)
     resnet = model.encoder.layers[-1]
     conv = resnet.get_layer("conv1_conv").kernel
     bn = resnet.get_layer("conv1_bn").moving_mean
     conv0, bn0 = conv.numpy().copy(), bn.numpy().copy()
     x, y = moving_shapes(4, num_frames=4, seed=0)
+    model.set_stage("class")
     model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False)
     model.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(2), epochs=1, verbose=0, shuffle=False)
     assert np.abs(conv.numpy() - conv0).max() > 0
     np.testing.assert_array_equal(bn.numpy(), bn0)
-
-
-def test_load_trn_reads_runs_written_before_pair_input(tf, tmp_path):
-    """A run's config.json without ``trn.pair_input`` (written before the switch) is a concat
-    2TRN: load_trn builds that, so its weights load; new runs record the field."""
-    import dataclasses
-
-    from foleygan_tf.config import apply_overrides
-    from foleygan_tf.models.trn import ActionRecognizer
-    from foleygan_tf.training.trn import WEIGHTS_NAME, load_trn, load_trn_config
-
-    cfg = apply_overrides(_cfg(), ["trn.pair_input=concat"])
-    model = ActionRecognizer.from_config_tree(cfg)
-    run = tmp_path / "old_run"
-    run.mkdir()
-    model.save_weights(str(run / WEIGHTS_NAME))
-    raw = dataclasses.asdict(cfg)
-    del raw["trn"]["pair_input"]
-    (run / "config.json").write_text(json.dumps(raw))
-    assert load_trn_config(str(run / "config.json")).trn.pair_input == "concat"
-    loaded = load_trn(str(run))
-    assert loaded.pair_trn.pair_input == "concat"
-    x, _ = moving_shapes(2, num_frames=5, seed=3)
-    np.testing.assert_allclose(loaded.predict_actions(x)["p_act"].numpy(),
-                               model.predict_actions(x)["p_act"].numpy(), rtol=1e-5, atol=1e-6)
-    # a config that names the field keeps it
-    raw["trn"]["pair_input"] = "difference"
-    (run / "config.json").write_text(json.dumps(raw))
-    assert load_trn_config(str(run / "config.json")).trn.pair_input == "difference"

@@ -141,21 +141,14 @@ def write_wav(path, wave: np.ndarray, sample_rate: int) -> None:
         raise ValueError(f"write_wav expects a mono [samples] wave, got shape {wave.shape}")
     if not np.all(np.isfinite(wave)):
         raise ValueError(f"{path}: refusing to write NaN/inf samples")
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    # ``.NAME.tmp-<pid>``: a run killed mid-write leaves a temporary that a re-run can recognise
-    # as stale (its pid is gone) and remove (``foleygan_tf.inference.atomic.remove_stale_temps``)
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.tmp-{os.getpid()}")
-    try:
-        open(tmp, "wb").close()
-    except OSError as err:
-        raise PermissionError(f"{path}: cannot write the WAV file ({err.strerror or err})") from None
-    try:
+    from foleygan_tf.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        try:
+            open(tmp, "wb").close()
+        except OSError as err:
+            raise PermissionError(f"{path}: cannot write the WAV file ({err.strerror or err})") from None
         soundfile.write(tmp, np.clip(wave, -1.0, 1.0), int(sample_rate), subtype="PCM_16", format="WAV")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 # ---- tf.data: tensorflow-io decoding --------------------------------------------------------

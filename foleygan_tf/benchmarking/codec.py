@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from foleygan_tf.benchmarking.common import time_calls
+from foleygan_tf.benchmarking.common import task_config, time_calls
 
 
-def run(preset: str = "paper", *, batch: int = 16, repeats: int = 5) -> dict:
+def run(preset: str = "paper", *, batch: int = 16, repeats: int = 5, overrides=()) -> dict:
     import librosa
     import tensorflow as tf
 
     from foleygan_tf.audio import SpectrogramCodec
-    from foleygan_tf.config import get_preset
-
-    audio = get_preset(preset).audio
     from foleygan_tf.audio.test_signals import natural_test_signal
+
+    audio = task_config(preset, overrides).audio
 
     waves = np.stack([natural_test_signal(audio.sample_rate, audio.clip_seconds, seed=k)[: audio.clip_samples]
                       for k in range(batch)]).astype(np.float32)

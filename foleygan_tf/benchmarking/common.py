@@ -1,8 +1,8 @@
-"""Shared helpers of the benchmarks: machine description, timing, memory, random-weight models."""
+"""Shared helpers of the benchmarks: the task config, machine description, timing, memory,
+random-weight models."""
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import resource
@@ -10,6 +10,14 @@ import time
 
 _FLAGS_OF_INTEREST = ("avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16",
                       "avx512_fp16", "amx_bf16", "amx_tile", "amx_int8")
+
+
+def task_config(preset: str, overrides=()):
+    """The config a task measures: preset ``preset`` with the run's ``--set`` ``overrides`` applied
+    (as ``foleygan_tf.cli.config_from_args`` does for every command)."""
+    from foleygan_tf.config import apply_overrides, get_preset
+
+    return apply_overrides(get_preset(preset), list(overrides))
 
 
 def load_average() -> list[float]:
@@ -105,16 +113,6 @@ def time_calls(fn, repeats: int = 3, warmup: int = 1, min_seconds: float = 0.0) 
             "cpu_s": round(min(cpus), 4)}
 
 
-def write_json_atomic(path: str, obj) -> None:
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=2, sort_keys=False)
-        f.write("\n")
-    os.replace(tmp, path)
-
-
 def randomize_weights(model, seed: int = 0, scale: float = 0.05) -> None:
     """Overwrite every kernel/embedding with N(0, scale²) values (fast; for timing and numerics
     comparisons of models built with :func:`~foleygan_tf.models.layers.shape_only_weights`, whose
@@ -128,19 +126,20 @@ def randomize_weights(model, seed: int = 0, scale: float = 0.05) -> None:
             v.assign((rng.standard_normal(tuple(v.shape), dtype=np.float32) * scale).astype(np.float32))
 
 
-def build_generator(config, policy: str = "float32", seed: int = 0):
-    """A :class:`~foleygan_tf.models.Generator` under the dtype ``policy`` with random weights,
-    built in seconds (no orthogonal initialisation — only the timing and dtype matter here)."""
+def random_generator(config, policy: str = "float32", seed: int = 0):
+    """The generator of ``config`` (:func:`foleygan_tf.models.build.build_generator`) under the
+    dtype ``policy`` with random weights, built in seconds (no orthogonal initialisation — only the
+    timing and dtype matter here)."""
     import keras
 
-    from foleygan_tf.models import Generator
+    from foleygan_tf.models.build import build_generator
     from foleygan_tf.models.layers import shape_only_weights
 
     previous = keras.mixed_precision.dtype_policy()
     keras.mixed_precision.set_dtype_policy(policy)
     try:
         with shape_only_weights():
-            generator = Generator(config)
+            generator = build_generator(config)
     finally:
         keras.mixed_precision.set_dtype_policy(previous)
     randomize_weights(generator, seed)

@@ -33,7 +33,7 @@ def make_video(path: str, seconds: float = 10.0, fps: int = 24, size: int = 96) 
 
 
 def run(preset: str = "default", *, seconds: float = 10.0, models: str | None = None, repeats: int = 3) -> dict:
-    from foleygan_tf.benchmarking.generator import DEFAULT_MODELS
+    from foleygan_tf.inference.exports import DEFAULT_MODELS
     from foleygan_tf.inference import FoleyPipeline
 
     models = models or DEFAULT_MODELS

@@ -1,8 +1,8 @@
 """Generator inference: latency per 3 s clip (batch 1), throughput (batch 16), real-time factor.
 
 Per preset (``default`` = the bundled ``saved_models/default/generator`` at its own preset,
-``compact``, trained weights; ``small``/``paper`` = the preset's G with random weights — the cost
-does not depend on the values):
+trained weights; any config preset = its G, with the run's ``--set`` overrides, with random
+weights — the cost does not depend on the values):
 
 * G forward (``tf.function``, ``training=False``, spectral norm frozen as in the export —
   ``generator_export.freeze_spectral_norm``) at batch 1 in float32 and in bfloat16 (Keras
@@ -25,10 +25,9 @@ import os
 
 import numpy as np
 
-from foleygan_tf.benchmarking.common import build_generator, generator_inputs, time_calls
+from foleygan_tf.benchmarking.common import generator_inputs, random_generator, task_config, time_calls
+from foleygan_tf.inference.exports import DEFAULT_MODELS
 
-DEFAULT_MODELS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                              "saved_models", "default")
 DTYPE_POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 
 
@@ -53,10 +52,8 @@ def quality(codec, reference: dict, other: dict) -> dict:
             "spectral_convergence": round(spectral_convergence(*mags), 5)}
 
 
-def _generator_pair(preset: str):
+def _generator_pair(preset: str, overrides=()):
     """(config, {"float32": G, "bfloat16": G}) with identical weights, plus a source label."""
-    from foleygan_tf.config import get_preset
-
     if preset == "default":
         from foleygan_tf.inference.generator_export import load_generator_from_saved_model
 
@@ -64,9 +61,9 @@ def _generator_pair(preset: str):
         g32, config, _ = load_generator_from_saved_model(gdir, "float32")
         g16, _, _ = load_generator_from_saved_model(gdir, "bfloat16")
         return config, {"float32": g32, "bfloat16": g16}, f"trained weights ({gdir}, {config.name} preset)"
-    config = get_preset(preset)
-    g32 = build_generator(config, "float32")
-    g16 = build_generator(config, "mixed_bfloat16")
+    config = task_config(preset, overrides)
+    g32 = random_generator(config, "float32")
+    g16 = random_generator(config, "mixed_bfloat16")
     for dst, src in zip(g16.variables, g32.variables):
         dst.assign(src)
     return config, {"float32": g32, "bfloat16": g16}, "random weights"
@@ -90,13 +87,11 @@ def _forward(generator, config, jit: bool = False):
 
 
 def run(preset: str = "paper", *, repeats: int = 3, batch16: bool = True, xla: bool = False,
-        dtypes=("float32", "bfloat16"), profile: bool | None = None) -> dict:
-    from foleygan_tf.inference.generator_export import GeneratorServingModule
+        dtypes=("float32", "bfloat16"), profile: bool | None = None, overrides=()) -> dict:
+    from foleygan_tf.inference.generator_export import GeneratorServingModule, freeze_spectral_norm
     from foleygan_tf.models.flops import generator_flops
 
-    from foleygan_tf.inference.generator_export import freeze_spectral_norm
-
-    config, gens, source = _generator_pair(preset)
+    config, gens, source = _generator_pair(preset, overrides)
     for g in gens.values():  # as exported: W/σ computed once, not per call
         freeze_spectral_norm(g)
     gflops = generator_flops(gens["float32"]) / 1e9

@@ -1,15 +1,14 @@
 """Markdown tables from a ``foleygan bench`` JSON document, written between the
-``<!-- bench:results:begin -->`` / ``<!-- bench:results:end -->`` markers of a README.
-
-    python -m foleygan_tf.benchmarking.report RESULTS.json [--readme benchmarks/README.md]
+``<!-- bench:results:begin -->`` / ``<!-- bench:results:end -->`` markers of a README
+(``foleygan bench --render --out RESULTS.json --readme benchmarks/README.md`` redraws them alone).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import sys
+
+from foleygan_tf.atomic import write_json, write_text
 
 BEGIN = "<!-- bench:results:begin -->"
 END = "<!-- bench:results:end -->"
@@ -29,6 +28,10 @@ def _f(x, digits=3, unit=""):
     return s + unit
 
 
+def _count(n):
+    return "—" if n is None else f"{n:,}"
+
+
 def _pct(x):
     return "—" if x is None else f"{100 * x:.0f} %"
 
@@ -37,10 +40,26 @@ def _runs(results):
     runs = results.get("runs") or [{"started_at": results.get("started_at"), "wall_s": results.get("wall_s"),
                                     "load_average_start": results.get("load_average_start"),
                                     "load_average_end": results.get("load_average_end")}]
-    parts = [f"run {k + 1} ({'filling gaps, ' if r.get('fill') else ''}{r.get('started_at')}, {r.get('wall_s')} s): "
-             f"**load average {r.get('load_average_start')} at the start, {r.get('load_average_end')} at the end**"
+    parts = [f"run {k + 1} ({'filling gaps, ' if r.get('fill') else ''}{r.get('started_at')}, {r.get('wall_s')} s"
+             f"{_set(r)}): **load average {r.get('load_average_start')} at the start, "
+             f"{r.get('load_average_end')} at the end**"
              for k, r in enumerate(runs)]
     return "; ".join(parts) + "."
+
+
+def _set(entry):
+    """`` with --set a=b, c=d`` for an entry (or run) measured with config overrides."""
+    overrides = (entry or {}).get("set")
+    return f" with --set {', '.join(overrides)}" if overrides else ""
+
+
+def _preset_order(section: dict) -> list[str]:
+    """The presets of a section: the bundled models first, then smallest to largest config preset
+    (the reverse of ``PRESETS``), then any other name."""
+    from foleygan_tf.config import PRESETS
+
+    known = ["default", *reversed(list(PRESETS))]
+    return [p for p in known if p in section] + [p for p in section if p not in known]
 
 
 def _status(entry):
@@ -54,6 +73,7 @@ MMAUDIO_SECONDS_PER_8S = 1.23                             # MMAudio, 8 s clip, o
 V100_FP16_TENSOR_TFLOPS = 125.0                           # NVIDIA V100 SXM2 dense fp16 tensor-core peak
 V100_FP32_TFLOPS = 15.7
 ASSUMED_GPU_UTILISATION = 0.30                            # assumption for the estimates below
+GB = 1e9
 
 
 def anchor_rows(results: dict) -> list[str]:
@@ -96,6 +116,58 @@ def anchor_rows(results: dict) -> list[str]:
     return rows
 
 
+def _name(preset: str, entry: dict) -> str:
+    if preset == "default":
+        return f"default (bundled, {entry.get('preset', '?')})"
+    return preset + _set(entry)
+
+
+def _preset_table(results: dict, key: str, title: str, header: list[str], row) -> list[str]:
+    """A titled Markdown table with one row per preset of the section ``results[key]`` (none when
+    it is empty): the preset's name, then ``row(entry)``'s cells — or the entry's status when it was
+    not measured."""
+    section = results.get(key) or {}
+    if not section:
+        return []
+    lines = [title, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for p in _preset_order(section):
+        e = section[p]
+        cells = [_status(e)] + [""] * (len(header) - 2) if _status(e) else row(e)
+        lines.append("| " + " | ".join([_name(p, e), *cells]) + " |")
+    return lines + [""]
+
+
+def _vanilla(v: dict | None) -> str:
+    if not v:
+        return "—"
+    return f"{_count(v.get('generator_params'))} / {_count(v.get('discriminator_params'))}, {_f(v.get('generator_gflops'))}"
+
+
+def _generator_row(e: dict) -> list[str]:
+    bd = e.get("by_dtype", {})
+    q = e.get("bf16_quality") or {}
+    xla = e.get("xla") or {}
+    xs = _status(xla) or (", ".join(
+        f"{d}: {_f(v.get('latency_s_batch1'))} s (compile+first {_f(v.get('compile_and_first_call_s'))} s)"
+        for d, v in xla.items() if isinstance(v, dict) and "latency_s_batch1" in v) or "—") + _set(xla)
+    by = {d: f"{_f(bd.get(d, {}).get('latency_s_batch1'))} s (CPU {_f(bd.get(d, {}).get('cpu_s'))} s)"
+          for d in ("float32", "bfloat16")}
+    return [_f(e.get("gflops_per_clip")), by["float32"], by["bfloat16"],
+            f"**{_f(e.get('latency_s_batch1'))} s** {e.get('dtype')}", _f(e.get("real_time_factor_batch1")),
+            f"{_pct(bd.get(e.get('dtype'), {}).get('efficiency_cpu_time'))} · {_pct(e.get('efficiency'))}",
+            f"{_f(e.get('serving_latency_s_batch1'))} s", f"{_f(e.get('throughput_clips_s_batch16'))} clips/s",
+            f"{_f(q.get('image_snr_db'))} dB / {_f(q.get('waveform_snr_db'))} dB / {_f(q.get('spectral_convergence'))}",
+            xs, _f(e.get("peak_rss_mb"), unit=" MB")]
+
+
+def _memory_row(e: dict) -> list[str]:
+    est = e["estimate"]
+    return [str(e.get("mixed_precision")), f"{est['state_bytes'] / GB:.2f} GB",
+            f"{est['updates']['d']['per_example_bytes'] / GB:.3f} / {est['updates']['g']['per_example_bytes'] / GB:.3f} GB",
+            ", ".join(f"{b}: {int(v) / GB:.1f} GB" for b, v in est["peak_bytes"].items()),
+            ", ".join(f"{g} GB: {n}" for g, n in e["largest_micro_batch_per_gpu_gb"].items())]
+
+
 def render(results: dict, source: str | None = None) -> str:
     m = results.get("machine", {})
     lines = [f"_Generated by `foleygan bench` from `{source or 'the result JSON'}` — do not edit by hand._", ""]
@@ -119,25 +191,23 @@ def render(results: dict, source: str | None = None) -> str:
             lines.append(f"| {label} | {_f(peak[k]['float32']['gflops_s'])} | {_f(peak[k]['bfloat16']['gflops_s'])} "
                          f"| {_f(peak.get('peak_rss_mb'), unit=' MB')} |")
         lines.append("")
-    flops = results.get("flops") or {}
-    if flops:
-        lines += ["**FLOPs per example** (analytic, forward; train step = estimate with backward ≈ 2× forward):", "",
-                  "| preset | G GFLOP | D GFLOP | MTRN GFLOP | 2-frame TRN GFLOP | train step GFLOP/example |",
-                  "|---|---|---|---|---|---|"]
-        for p in ("tiny", "small", "paper"):
-            if p in flops and not _status(flops[p]):
-                e = flops[p]
-                lines.append(f"| {p} | {_f(e.get('generator_gflops'))} | {_f(e.get('discriminator_gflops'))} | "
-                             f"{_f(e.get('mtrn_gflops'))} | {_f(e.get('pair_trn_gflops'))} | "
-                             f"{_f(e.get('train_step_gflops_per_example_estimate'))} |")
-        lines.append("")
+    lines += _preset_table(
+        results, "flops",
+        "**FLOPs and parameters per example** (analytic, forward; trainable parameters; train step = estimate with "
+        "backward ≈ 2× forward; vanilla BigGAN = the same config with `gan.guidance=none`):",
+        ["preset", "G params", "D params", "G GFLOP", "D GFLOP", "MTRN GFLOP", "2-frame TRN GFLOP",
+         "train step GFLOP/example", "vanilla BigGAN G / D params, G GFLOP"],
+        lambda e: [_count(e.get("generator_params")), _count(e.get("discriminator_params")),
+                   _f(e.get("generator_gflops")), _f(e.get("discriminator_gflops")), _f(e.get("mtrn_gflops")),
+                   _f(e.get("pair_trn_gflops")), _f(e.get("train_step_gflops_per_example_estimate")),
+                   _vanilla(e.get("vanilla_biggan"))])
     codec = results.get("codec") or {}
     if codec:
         if _status(codec):
             lines += [f"**Codec:** {_status(codec)}", ""]
         else:
             s = codec["settings"]
-            lines += [f"**Codec** ({codec['preset']} settings: {s['sample_rate']} Hz, {s['clip_seconds']} s clips, "
+            lines += [f"**Codec** ({codec['preset']} settings{_set(codec)}: {s['sample_rate']} Hz, {s['clip_seconds']} s clips, "
                       f"{s['window']}, hop {s['hop']}, FFT {s['fft']}, no centring; batch {codec['batch']}; "
                       "encode + decode):", "",
                       "| implementation | clips/s | vs librosa | peak RSS |", "|---|---|---|---|",
@@ -152,49 +222,21 @@ def render(results: dict, source: str | None = None) -> str:
                       f"| `SpectrogramCodec` (`lms`, default; {codec['ours_lms'].get('griffin_lim_iterations')} "
                       f"Griffin-Lim iterations on decode) | {_f(codec['ours_lms']['clips_s'])} | — | |", ""]
     gens = results.get("generator") or {}
-    if gens:
-        lines += ["**Generator inference** (per 3 s clip; G forward, wall time with the CPU seconds of the call; "
-                  "efficiency = FLOPs per CPU-second ÷ the same dtype's peak per CPU-second, and the wall-clock ratio, "
-                  "which the moving load of a shared machine makes unreliable):", "",
-                  "| preset | GFLOP/clip | batch 1 float32 | batch 1 bfloat16 | best: `latency_s_batch1` | "
-                  "real-time × | efficiency (CPU-s · wall) | G + decode (serving) | `throughput_clips_s_batch16` | "
-                  "bf16 vs f32 (image SNR / wave SNR / spectral conv.) | XLA batch 1 | peak RSS |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-        for p in ("default", "tiny", "small", "paper"):
-            if p not in gens:
-                continue
-            e = gens[p]
-            if _status(e):
-                lines.append(f"| {p} | {_status(e)} |" + " |" * 11)
-                continue
-            bd = e.get("by_dtype", {})
-            q = e.get("bf16_quality") or {}
-            xla = e.get("xla") or {}
-            if _status(xla):
-                xs = _status(xla)
-            else:
-                xs = ", ".join(f"{d}: {_f(v.get('latency_s_batch1'))} s (compile+first {_f(v.get('compile_and_first_call_s'))} s)"
-                               for d, v in xla.items() if isinstance(v, dict) and "latency_s_batch1" in v) or "—"
-            name = f"default (bundled, {e.get('preset', '?')})" if p == "default" else p
-            lines.append(
-                f"| {name} | {_f(e.get('gflops_per_clip'))} | "
-                f"{_f(bd.get('float32', {}).get('latency_s_batch1'))} s (CPU {_f(bd.get('float32', {}).get('cpu_s'))} s) | "
-                f"{_f(bd.get('bfloat16', {}).get('latency_s_batch1'))} s (CPU {_f(bd.get('bfloat16', {}).get('cpu_s'))} s) | "
-                f"**{_f(e.get('latency_s_batch1'))} s** {e.get('dtype')} | "
-                f"{_f(e.get('real_time_factor_batch1'))} | "
-                f"{_pct(bd.get(e.get('dtype'), {}).get('efficiency_cpu_time'))} · {_pct(e.get('efficiency'))} | "
-                f"{_f(e.get('serving_latency_s_batch1'))} s | "
-                f"{_f(e.get('throughput_clips_s_batch16'))} clips/s | "
-                f"{_f(q.get('image_snr_db'))} dB / {_f(q.get('waveform_snr_db'))} dB / {_f(q.get('spectral_convergence'))} | "
-                f"{xs} | {_f(e.get('peak_rss_mb'), unit=' MB')} |")
-        lines.append("")
+    lines += _preset_table(
+        results, "generator",
+        "**Generator inference** (per 3 s clip; G forward, wall time with the CPU seconds of the call; efficiency = "
+        "FLOPs per CPU-second ÷ the same dtype's peak per CPU-second, and the wall-clock ratio, which the moving "
+        "load of a shared machine makes unreliable):",
+        ["preset", "GFLOP/clip", "batch 1 float32", "batch 1 bfloat16", "best: `latency_s_batch1`", "real-time ×",
+         "efficiency (CPU-s · wall)", "G + decode (serving)", "`throughput_clips_s_batch16`",
+         "bf16 vs f32 (image SNR / wave SNR / spectral conv.)", "XLA batch 1", "peak RSS"], _generator_row)
     train = results.get("train") or {}
     if train:
         lines += ["**Training** (`FoleyGAN.train_step` on in-memory batches; examples/s = examples consumed per "
                   "step ÷ best step time; a step = `d_steps` D updates + 1 G update):", "",
                   "| preset | micro-batch × accum. × d_steps | policy | graph (no XLA) | XLA | first step (graph / XLA) "
                   "| efficiency (estimate) | peak RSS (graph / XLA) |", "|---|---|---|---|---|---|---|---|"]
-        for p in ("tiny", "small", "paper"):
+        for p in _preset_order(train):
             for policy in ("float32", "mixed_bfloat16"):
                 modes = (train.get(p) or {}).get(policy)
                 if not modes:
@@ -207,24 +249,27 @@ def render(results: dict, source: str | None = None) -> str:
 
                 shape = (f"{ref.get('micro_batch')} × {ref.get('accumulation_steps')} × {ref.get('d_steps')}"
                          if ref.get("micro_batch") else "—")
-                lines.append(f"| {p} | {shape} | {policy} | {rate(g)} | {rate(x)} | "
+                lines.append(f"| {p}{_set(ref)} | {shape} | {policy} | {rate(g)} | {rate(x)} | "
                              f"{_f(g.get('first_step_s'))} / {_f(x.get('first_step_s'))} s | "
                              f"{_pct(ref.get('efficiency_estimate'))} | "
                              f"{_f(g.get('peak_rss_mb'), unit=' MB')} / {_f(x.get('peak_rss_mb'), unit=' MB')} |")
         lines.append("")
-    pipe = results.get("pipeline") or {}
-    if pipe:
-        lines += ["**Input pipeline** (`gan_dataset`, training mode, batches of `train.batch_size`):", "",
-                  "| preset | examples/s (with frames) | without frames | training consumes (best) | "
-                  "pipeline ÷ training | peak RSS |", "|---|---|---|---|---|---|"]
-        for p, e in pipe.items():
-            if _status(e):
-                lines.append(f"| {p} | {_status(e)} | | | | |")
-                continue
-            lines.append(f"| {p} | {_f(e.get('examples_s'))} | {_f(e.get('without_frames', {}).get('examples_s'))} | "
-                         f"{_f(e.get('train_consumes_examples_s'))} | {_f(e.get('pipeline_over_training'))}× | "
-                         f"{_f(e.get('peak_rss_mb'), unit=' MB')} |")
-        lines.append("")
+    lines += _preset_table(
+        results, "pipeline",
+        "**Data path** (`synth-data` and `prepare` clips/s; `gan_dataset` and `trn_dataset` examples/s, training "
+        "mode, batches of `train.batch_size` / `trn.batch_size`):",
+        ["preset", "synth-data clips/s", "prepare clips/s", "GAN examples/s (with frames)", "without frames",
+         "TRN examples/s", "training consumes (best)", "pipeline ÷ training", "peak RSS"],
+        lambda e: [_f(e.get("synth_clips_s")), _f(e.get("prepare_clips_s")), _f(e.get("examples_s")),
+                   _f(e.get("without_frames", {}).get("examples_s")), _f((e.get("trn") or {}).get("examples_s")),
+                   _f(e.get("train_consumes_examples_s")), _f(e.get("pipeline_over_training"), unit="×"),
+                   _f(e.get("peak_rss_mb"), unit=" MB")])
+    lines += _preset_table(
+        results, "memory",
+        "**Training memory per micro-batch** (graph-derived estimate of what a GPU needs — variables, gradients "
+        "and the tensors the backward pass keeps; a lower bound, not a measurement):",
+        ["preset", "policy", "state", "saved per example (D / G update)", "estimated peak by micro-batch",
+         "largest micro-batch that fits"], _memory_row)
     gen = results.get("generate") or {}
     if gen:
         if _status(gen):
@@ -267,33 +312,29 @@ def update_readme(path: str, results: dict, source: str | None = None) -> None:
         text = head + block + tail
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    write_text(path, text)
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("results")
-    ap.add_argument("--readme", default=None)
-    ap.add_argument("--rederive", action="store_true",
-                    help="recompute efficiencies and targets (runner.derive) and rewrite RESULTS.json")
-    a = ap.parse_args(argv)
-    with open(a.results) as f:
+def summary(results: dict, path: str) -> str:
+    """What ``foleygan bench`` prints at the end: the file, the task counts and the targets."""
+    failed = [t for t in results["tasks"] if t["status"] != "ok"]
+    lines = [f"wrote {path} ({len(results['tasks'])} tasks, {len(failed)} not measured, {results['wall_s']} s)"]
+    lines += [f"  {'met   ' if t['met'] else 'MISSED'} {t['name']}: {t['measured']} (target {t['target']})"
+              for t in results.get("targets", [])]
+    return "\n".join(lines)
+
+
+def rerender(results_path: str, readme: str | None = None, rederive: bool = False) -> str:
+    """``foleygan bench --render``: the README section (or, without ``readme``, the Markdown text)
+    of an existing results file, optionally recomputing its efficiencies and targets first."""
+    with open(results_path) as f:
         results = json.load(f)
-    if a.rederive:
-        from foleygan_tf.benchmarking.common import write_json_atomic
+    if rederive:
         from foleygan_tf.benchmarking.runner import derive
 
         derive(results)
-        write_json_atomic(a.results, results)
-    if a.readme:
-        update_readme(a.readme, results, os.path.relpath(a.results, os.path.dirname(os.path.abspath(a.readme))))
-    else:
-        sys.stdout.write(render(results, a.results))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        write_json(results_path, results, indent=2)
+    if readme:
+        update_readme(readme, results, os.path.relpath(results_path, os.path.dirname(os.path.abspath(readme))))
+        return f"rewrote the results section of {readme} from {results_path}"
+    return render(results, results_path)

@@ -1,25 +1,38 @@
 """Runs the benchmarks, each (benchmark, preset, variant) task in its own subprocess, and merges
-their results into one JSON document (schema below; ``foleygan bench`` is the front end).
+their results into one JSON document (schema below; ``foleygan bench`` is the front end:
+:func:`bench`).
 
 Why subprocesses: each task's peak RSS is its own (``peak_rss_mb``), TensorFlow state (dtype
 policies, thread pools, XLA caches) cannot leak between tasks, and a task over its time limit is
 killed and recorded honestly as ``"not measured: … > N s"`` instead of stalling the run.
 
+Presets: without ``--preset`` each benchmark runs its standard list (``*_PRESETS``); with one, every
+benchmark that can measure it runs it (``default`` = the bundled models in
+``saved_models/default``, measured by ``generator`` and ``generate`` only). ``--set`` overrides
+reach every task that builds a config (in its subprocess, as ``--set`` arguments): the preset with
+the overrides applied. The bundled models' config is fixed, so a run with ``--set`` leaves their
+tasks out; ``--set train.mixed_precision=…``/``train.jit_compile=…`` keep only the matching
+``train`` variants.
+
 Result document (``schema: foleygan_bench/1``)::
 
-    machine, load_average_start, load_average_end, started_at, wall_s, tasks: [...],
-    flops:     {preset: {generator_gflops, discriminator_gflops, mtrn_gflops, pair_trn_gflops, …}},
+    machine, load_average_start, load_average_end, started_at, wall_s, runs: [...], tasks: [...],
+    flops:     {preset: {generator_gflops, discriminator_gflops, mtrn_gflops, pair_trn_gflops,
+                train_step_gflops_per_example_estimate, vanilla_biggan, …}},
     peak:      {matmul, conv3x3, dense_peak_gflops_s: {float32, bfloat16}},
     codec:     {ours_stft, librosa, ours_lms, speedup_vs_librosa, …},
-    generator: {default|small|paper: {latency_s_batch1, dtype, throughput_clips_s_batch16,
+    generator: {default|preset: {latency_s_batch1, dtype, throughput_clips_s_batch16,
                 real_time_factor_batch1, efficiency, by_dtype, bf16_quality, xla, …}},
     train:     {preset: {"float32"|"mixed_bfloat16": {"graph"|"xla": {examples_s, …}}}},
-    pipeline:  {preset: {examples_s, …, train_consumes_examples_s}},
+    memory:    {preset: {estimate, largest_micro_batch_per_gpu_gb, …}},
+    pipeline:  {preset: {examples_s, synth_clips_s, prepare_clips_s, trn, …, train_consumes_examples_s}},
     generate:  {cold_s, warm_s, …},
     targets:   [{name, target, measured, met}]
 
-Child entry point: ``python -m foleygan_tf.benchmarking.runner --child NAME --preset P
---kwargs JSON --out FILE``.
+An entry measured with ``--set`` overrides carries them as ``set`` (so does its run in ``runs``).
+
+Child entry point: ``python -c CHILD_ENTRY --child NAME [--preset P]
+[--set FIELD=VALUE …] --kwargs JSON --out FILE``.
 """
 
 from __future__ import annotations
@@ -34,108 +47,159 @@ import sys
 import tempfile
 import time
 
+from foleygan_tf.atomic import write_json
 from foleygan_tf.benchmarking import BENCHMARKS
-from foleygan_tf.benchmarking.common import describe_machine, load_average, peak_rss_mb, write_json_atomic
+from foleygan_tf.benchmarking.common import describe_machine, load_average, machine_slug, peak_rss_mb, task_config
 
 SCHEMA = "foleygan_bench/1"
-GENERATOR_PRESETS = ("default", "small", "paper")
+BUNDLED = "default"  # --preset default: the bundled models, not a config preset
+GENERATOR_PRESETS = (BUNDLED, "small", "paper")
 TRAIN_PRESETS = ("tiny", "small", "paper")
 PIPELINE_PRESETS = ("tiny", "small")
+MEMORY_PRESETS = ("paper",)
+XLA_GENERATOR_PRESETS = ("small", "paper")
 POLICIES = ("float32", "mixed_bfloat16")
+# train variants (preset, policy, XLA, time limit) in the order of value: the run's budget cuts from
+# the end; tracing a train_step (3 gradient-accumulation loops) takes 1–4 min on a shared 2-core CPU
+TRAIN_VARIANTS = (("tiny", "float32", False, 300), ("small", "mixed_bfloat16", False, 360),
+                  ("paper", "mixed_bfloat16", False, 480), ("tiny", "mixed_bfloat16", False, 300),
+                  ("small", "float32", False, 360), ("tiny", "float32", True, 300),
+                  ("small", "mixed_bfloat16", True, 360), ("paper", "mixed_bfloat16", True, 240),
+                  ("tiny", "mixed_bfloat16", True, 300), ("small", "float32", True, 360),
+                  ("paper", "float32", False, 360))
 
 
 class Task:
-    def __init__(self, bench, preset, kwargs=None, timeout=300.0, label=None):
+    def __init__(self, bench, preset, kwargs=None, timeout=300.0, label=None, overrides=()):
         self.bench, self.preset, self.kwargs, self.timeout = bench, preset, dict(kwargs or {}), float(timeout)
+        self.overrides = list(overrides)
         self.label = label or "/".join(str(x) for x in (bench, preset, *(f"{k}={v}" for k, v in self.kwargs.items()))
                                        if x is not None)
+        if self.overrides:
+            self.label += "/set=" + ",".join(self.overrides)
 
 
-def plan(only=None, preset=None) -> list[Task]:
-    """The tasks of a run, most important first (the run's time budget cuts from the end)."""
+def config_presets() -> tuple[str, ...]:
+    """The names ``--preset`` accepts: every preset of ``foleygan_tf.config.PRESETS`` and ``default``."""
+    from foleygan_tf.config import PRESETS
+
+    return (*PRESETS, BUNDLED)
+
+
+def plan(only=None, preset=None, overrides=()) -> list[Task]:
+    """The tasks of a run, most important first (the run's time budget cuts from the end).
+    A bad ``--only``, ``--preset`` or ``--set`` raises ``ValueError`` before anything runs."""
+    from foleygan_tf.config import PRESETS
+
     only = list(only or BENCHMARKS)
+    overrides = list(overrides or ())
     unknown = [b for b in only if b not in BENCHMARKS]
     if unknown:
         raise ValueError(f"unknown benchmark(s) {unknown}; choose from {', '.join(BENCHMARKS)}")
+    if preset is not None and preset not in config_presets():
+        raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(config_presets())}")
+    if overrides and preset == BUNDLED:
+        raise ValueError("--set does not apply to the bundled models (--preset default): their config is fixed")
 
-    def presets(defaults, extra=()):
+    def presets(defaults, any_preset=True):
+        """``defaults`` without ``--preset``; else the given preset, if this benchmark measures it."""
         if preset is None:
-            return list(defaults)
-        return [preset] if preset in tuple(defaults) + tuple(extra) else []
+            return [p for p in defaults if p in PRESETS or (p == BUNDLED and not overrides)]
+        if preset == BUNDLED:
+            return [preset] if preset in defaults else []
+        return [preset] if any_preset or preset in defaults else []
+
+    def task(bench, p, kwargs=None, timeout=300.0, label=None):
+        return Task(bench, p, kwargs, timeout, label, overrides if p != BUNDLED else ())
+
+    configs = {}
+
+    def config_of(p):  # the preset with the overrides applied: a bad --set fails here, before any task
+        if p not in configs:
+            configs[p] = task_config(p, overrides)
+        return configs[p]
 
     tasks = []
-    if "generator" in only or "train" in only:
-        wanted = {("tiny" if p == "default" else p) for p in
-                  presets(GENERATOR_PRESETS, ("tiny",)) * ("generator" in only) + presets(TRAIN_PRESETS) * ("train" in only)}
-        if wanted:
-            tasks.append(Task("flops", None, {"presets": [p for p in ("tiny", "small", "paper") if p in wanted]},
-                              timeout=240, label="flops"))
+    if {"flops", "generator", "train"} & set(only):
+        wanted = set(presets(TRAIN_PRESETS)) if {"flops", "train"} & set(only) else set()
+        wanted |= set(presets(GENERATOR_PRESETS)) if "generator" in only else set()
+        ordered = [p for p in dict.fromkeys((*TRAIN_PRESETS, *PRESETS)) if p in wanted]
+        if ordered:
+            tasks.append(task("flops", None, {"presets": ordered}, timeout=240, label="flops"))
     if "peak" in only:
         tasks.append(Task("peak", None, timeout=150))
-    if "codec" in only:
-        tasks.append(Task("codec", preset if preset in ("paper", "small", "tiny") else "paper", timeout=180))
+    if "codec" in only and preset != BUNDLED:
+        tasks.append(task("codec", preset or "paper", timeout=180))
     if "generator" in only:
-        for p in presets(GENERATOR_PRESETS, ("tiny",)):
-            tasks.append(Task("generator", p, timeout={"paper": 480, "small": 240}.get(p, 180)))
-    if "generate" in only and preset in (None, "default", "tiny"):
-        tasks.append(Task("generate", "default", timeout=240))
-    pipelines = [Task("pipeline", p, timeout=240) for p in presets(PIPELINE_PRESETS, ("paper",))] \
-        if "pipeline" in only else []
+        for p in presets(GENERATOR_PRESETS):
+            tasks.append(task("generator", p, timeout={"paper": 480, "small": 240}.get(p, 180)))
+    if "generate" in only and preset in (None, BUNDLED) and not overrides:
+        tasks.append(Task("generate", BUNDLED, timeout=240))
+    pipelines = [task("pipeline", p, timeout=240) for p in presets(PIPELINE_PRESETS)] if "pipeline" in only else []
     tasks += pipelines[:1]
-    # training: tracing a train_step (3 gradient-accumulation loops) takes 1–4 min per variant on a
-    # shared 2-core CPU, so the variants are ordered by value; the run's budget cuts from the end
     train = []
     if "train" in only:
-        for p, policy, jit, limit in (("tiny", "float32", False, 300), ("small", "mixed_bfloat16", False, 360),
-                                      ("paper", "mixed_bfloat16", False, 480), ("tiny", "mixed_bfloat16", False, 300),
-                                      ("small", "float32", False, 360), ("tiny", "float32", True, 300),
-                                      ("small", "mixed_bfloat16", True, 360), ("paper", "mixed_bfloat16", True, 240),
-                                      ("tiny", "mixed_bfloat16", True, 300), ("small", "float32", True, 360),
-                                      ("paper", "float32", False, 360)):
-            if p in presets(TRAIN_PRESETS):
-                train.append(Task("train", p, {"policy": policy, "jit": jit}, timeout=limit))
+        chosen = presets(TRAIN_PRESETS)
+        variants = [v for v in TRAIN_VARIANTS if v[0] in chosen]
+        variants += [(p, policy, jit, 360) for p in chosen if p not in TRAIN_PRESETS
+                     for jit in (False, True) for policy in POLICIES]
+        keys = {o.split("=", 1)[0].strip() for o in overrides}
+        for p, policy, jit, limit in variants:
+            if "train.mixed_precision" in keys and config_of(p).train.mixed_precision != policy:
+                continue
+            if "train.jit_compile" in keys and config_of(p).train.jit_compile != jit:
+                continue
+            train.append(task("train", p, {"policy": policy, "jit": jit}, timeout=limit))
     tasks += [t for t in train if not t.kwargs["jit"]][:3]
     # XLA inference variants: compile times on a 2-core CPU are the least predictable
     if "generator" in only:
-        for p in presets(("small", "paper")):
+        for p in presets(XLA_GENERATOR_PRESETS, any_preset=False):
             dtypes = ["float32", "bfloat16"] if p == "small" else ["float32"]
-            tasks.append(Task("generator", p, {"xla": True, "dtypes": dtypes}, timeout=180 if p == "paper" else 240))
+            tasks.append(task("generator", p, {"xla": True, "dtypes": dtypes}, timeout=180 if p == "paper" else 240))
+    if "memory" in only:
+        tasks += [task("memory", p, timeout=420) for p in presets(MEMORY_PRESETS)]
     tasks += pipelines[1:] + [t for t in train if t not in tasks]
+    for t in tasks:
+        for p in [t.preset, *t.kwargs.get("presets", [])] if t.overrides else []:
+            if p in PRESETS:
+                config_of(p)
+    if not tasks:
+        raise ValueError(f"nothing to measure: --only {' '.join(only)}"
+                         + (f" --preset {preset}" if preset else "")
+                         + (" with --set (the bundled models' tasks take no overrides)" if overrides else ""))
     return tasks
 
 
 # ---- child side ------------------------------------------------------------------------------
 
-def _flops(presets):
-    from foleygan_tf.config import get_preset
-    from foleygan_tf.models.flops import preset_flops
-
-    return {p: preset_flops(get_preset(p)) for p in presets}
-
-
-def run_child(bench: str, preset: str | None, kwargs: dict) -> dict:
+def run_child(bench: str, preset: str | None, kwargs: dict, overrides=()) -> dict:
     load0 = load_average()
     t0 = time.perf_counter()
-    if bench == "flops":
-        result = {"presets": _flops(kwargs["presets"])}
-    else:
-        module = importlib.import_module(f"foleygan_tf.benchmarking.{bench}")
-        result = module.run(preset, **kwargs) if preset is not None else module.run(**kwargs)
+    module = importlib.import_module(f"foleygan_tf.benchmarking.{bench}")
+    if overrides:
+        kwargs = {**kwargs, "overrides": list(overrides)}
+    result = module.run(preset, **kwargs) if preset is not None else module.run(**kwargs)
+    if overrides:
+        result["set"] = list(overrides)
     result["task_wall_s"] = round(time.perf_counter() - t0, 2)
     result["peak_rss_mb"] = peak_rss_mb()
     result["load_average"] = {"start": load0, "end": load_average()}
     return result
 
 
-def _child_main(argv) -> int:
-    ap = argparse.ArgumentParser()
+# The child interpreter's entry point (no __main__ block: the package's only one is the CLI's).
+CHILD_ENTRY = "import sys; from foleygan_tf.benchmarking.runner import child_main; sys.exit(child_main(sys.argv[1:]))"
+
+
+def child_main(argv) -> int:
+    from foleygan_tf.cli import common_parser
+
+    ap = argparse.ArgumentParser(parents=[common_parser()])   # --preset and --set, as every command parses them
     ap.add_argument("--child", required=True)
-    ap.add_argument("--preset", default=None)
     ap.add_argument("--kwargs", default="{}")
     ap.add_argument("--out", required=True)
     a = ap.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    write_json_atomic(a.out, run_child(a.child, a.preset, json.loads(a.kwargs)))
+    write_json(a.out, run_child(a.child, a.preset, json.loads(a.kwargs), a.overrides), indent=2)
     return 0
 
 
@@ -146,10 +210,12 @@ def run_task(task: Task, timeout: float, log=None) -> dict:
     fd, out = tempfile.mkstemp(prefix="foleygan_bench_", suffix=".json")
     os.close(fd)
     os.unlink(out)
-    cmd = [sys.executable, "-m", "foleygan_tf.benchmarking.runner", "--child", task.bench,
+    cmd = [sys.executable, "-c", CHILD_ENTRY, "--child", task.bench,
            "--kwargs", json.dumps(task.kwargs), "--out", out]
     if task.preset is not None:
         cmd += ["--preset", task.preset]
+    for override in task.overrides:
+        cmd += ["--set", override]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
@@ -184,7 +250,8 @@ def _store(results: dict, task: Task, result: dict) -> None:
         flops = results.setdefault("flops", {})
         if result.get("status") == "ok":
             for name, entry in result["presets"].items():
-                flops[name] = {**entry, "peak_rss_mb": result.get("peak_rss_mb")}
+                flops[name] = {**entry, "peak_rss_mb": result.get("peak_rss_mb"),
+                               **({"set": result["set"]} if result.get("set") else {})}
         else:
             for name in task.kwargs["presets"]:
                 flops[name] = {"status": result.get("status")}
@@ -193,8 +260,9 @@ def _store(results: dict, task: Task, result: dict) -> None:
         if task.kwargs.get("xla"):
             entry["xla"] = result.get("xla", result) if result.get("status") == "ok" else result
             if result.get("status") == "ok":
-                entry["xla"]["peak_rss_mb"] = result.get("peak_rss_mb")
-                entry["xla"]["task_wall_s"] = result.get("task_wall_s")
+                for key in ("peak_rss_mb", "task_wall_s", "set"):
+                    if key in result:
+                        entry["xla"][key] = result[key]
         else:
             xla = entry.get("xla")
             entry.clear()
@@ -204,8 +272,8 @@ def _store(results: dict, task: Task, result: dict) -> None:
     elif b == "train":
         mode = "xla" if task.kwargs.get("jit") else "graph"
         results.setdefault("train", {}).setdefault(p, {}).setdefault(task.kwargs["policy"], {})[mode] = result
-    elif b == "pipeline":
-        results.setdefault("pipeline", {})[p] = result
+    elif b in ("pipeline", "memory"):
+        results.setdefault(b, {})[p] = result
 
 
 def derive(results: dict) -> None:
@@ -277,15 +345,16 @@ def targets(results: dict) -> list[dict]:
     return rows
 
 
-def run_benchmarks(out: str, only=None, preset=None, budget: float = 870.0, log=print,
+def run_benchmarks(out: str, only=None, preset=None, overrides=(), budget: float = 870.0, log=print,
                    merge: bool = True, fill: bool = False) -> dict:
-    """Run the planned tasks within ``budget`` seconds and write the JSON document to ``out``.
+    """Run the planned tasks (:func:`plan`) within ``budget`` seconds and write the JSON document
+    to ``out`` after every task (partial results survive an interrupted run).
 
     ``merge``: update an existing ``out`` of the same schema section by section. ``fill``: also
     skip the tasks that ``out`` already holds as measured ("ok") — a second run that fills the
     gaps a time budget left (each task records when it was measured; ``runs`` lists every run
     with its load averages)."""
-    tasks = plan(only, preset)
+    tasks = plan(only, preset, overrides)
     results = {}
     if merge and os.path.exists(out):
         try:
@@ -302,7 +371,8 @@ def run_benchmarks(out: str, only=None, preset=None, budget: float = 870.0, log=
         runs = [{k: results.get(k) for k in ("command", "started_at", "finished_at", "budget_s", "wall_s",
                                              "load_average_start", "load_average_end")}]
     run = {"command": command, "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "budget_s": budget,
-           "load_average_start": load_average(), "fill": bool(fill)}
+           "load_average_start": load_average(), "fill": bool(fill), "preset": preset,
+           **({"set": list(overrides)} if overrides else {})}
     runs.append(run)
     results.update({"schema": SCHEMA, "command": command, "machine": describe_machine(),
                     "load_average_start": run["load_average_start"], "started_at": run["started_at"],
@@ -336,15 +406,34 @@ def run_benchmarks(out: str, only=None, preset=None, budget: float = 870.0, log=
         derive(results)
         results["wall_s"] = run["wall_s"] = round(time.perf_counter() - start, 1)
         results["load_average_end"] = run["load_average_end"] = load_average()
-        write_json_atomic(out, results)  # partial results survive an interrupted run
+        write_json(out, results, indent=2)
     # tasks of earlier runs that this plan did not include stay listed
     labels = {t["task"] for t in results["tasks"]}
     results["tasks"] += [t for label, t in previous_tasks.items() if label not in labels and merge]
     results["finished_at"] = run["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     derive(results)
-    write_json_atomic(out, results)
+    write_json(out, results, indent=2)
     return results
 
 
-if __name__ == "__main__":
-    sys.exit(_child_main(sys.argv[1:]))
+def result_path(out: str) -> str:
+    """``out``, or ``out/<machine>.json`` when ``out`` is a folder or ends with a separator."""
+    if os.path.isdir(out) or out.endswith(os.sep):
+        return os.path.join(out, f"{machine_slug()}.json")
+    return out
+
+
+def bench(out: str, *, only=None, preset=None, overrides=(), readme=None, budget: float = 870.0,
+          merge: bool = True, fill: bool = False, log=None) -> str:
+    """``foleygan bench``: run (:func:`run_benchmarks`) into :func:`result_path` ``(out)``, rewrite
+    the results section of ``readme`` (:func:`~foleygan_tf.benchmarking.report.update_readme`) when
+    given; returns the summary to print (file, tasks, targets)."""
+    from foleygan_tf.benchmarking.report import summary, update_readme
+
+    path = result_path(out)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    results = run_benchmarks(path, only=only, preset=preset, overrides=overrides, budget=budget, log=log,
+                             merge=merge, fill=fill)
+    if readme:
+        update_readme(readme, results, os.path.relpath(path, os.path.dirname(os.path.abspath(readme))))
+    return summary(results, path)

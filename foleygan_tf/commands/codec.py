@@ -3,7 +3,6 @@ of a preset and decode it back — listen to what an encoding keeps (Table III).
 
 from __future__ import annotations
 
-import os
 
 
 def register(subparsers, common):
@@ -18,23 +17,12 @@ def register(subparsers, common):
 
 
 def run(args):
-    from foleygan_tf.cli import UserError, config_from_args
+    from foleygan_tf.audio.quality import codec_file_round_trip
+    from foleygan_tf.cli import config_from_args
 
     cfg = config_from_args(args)
-    if os.path.abspath(args.output) == os.path.abspath(args.input):
-        raise UserError(f"{args.output}: refusing to overwrite the input")
-    from foleygan_tf.audio import SpectrogramCodec, load_clip, write_wav
-    from foleygan_tf.audio.plots import plot_image_channels
-    from foleygan_tf.audio.quality import round_trip_report
-
-    wave = load_clip(args.input, cfg.audio, args.offset)
-    codec = SpectrogramCodec(cfg.audio, args.encoding)
-    report = round_trip_report(codec, wave)
-    write_wav(args.output, report["decoded"], codec.sample_rate)
-    if args.plot:
-        plot_image_channels(report["image"], args.plot, f"{args.input} — {codec.encoding}",
-                            codec.sample_rate, cfg.audio.clip_seconds)
-    print(f"{codec.encoding} at preset {cfg.name} ({codec.image_size}×{codec.image_size}×3, "
-          f"{codec.sample_rate} Hz): SNR {report['snr_db']:.1f} dB, spectral convergence "
+    report = codec_file_round_trip(args.input, args.output, cfg.audio, args.encoding, args.offset, args.plot)
+    print(f"{report['encoding']} at preset {cfg.name} ({cfg.audio.image_size}×{cfg.audio.image_size}×3, "
+          f"{cfg.audio.sample_rate} Hz): SNR {report['snr_db']:.1f} dB, spectral convergence "
           f"{report['spectral_convergence']:.4f} → {args.output}")
     return 0

@@ -1,14 +1,16 @@
-"""``foleygan evaluate``: the paper's Tables I–III and Fig. 6 for one or more generators.
+"""``foleygan evaluate``: onset sync of generators on the held-out windows of prepared shards, and
+with a retrieval classifier the paper's Tables I–III and Fig. 6.
 
-``foleygan evaluate --shards SHARDS_DIR --classifier CLF_RUN --model NAME=PATH [--model …]
---out OUT_DIR [--trn TRN] [--limit N] [--seed S] [--guidance-off] [--shuffle-guidance]``
+``foleygan evaluate --shards SHARDS_DIR [--models DIR | --model NAME=DIR …] [--variants normal,off,swapped]
+[--classifier CLF_RUN] [--out OUT_DIR] [--trn TRN] [--limit N] [--seed S]``
 
-Each ``--model`` is a ``foleygan train gan`` run directory (its EMA generator) or an exported
-models directory (``DIR/generator`` [+ ``DIR/trn``], e.g. ``saved_models/default``). Writes
-``OUT_DIR/report.md``, ``report.json``, ``rainbowgrams.png`` and ``spectrograms.png``
-(``foleygan_tf.evaluation.report``; docs/evaluation.md). ``--preset/--set`` give the metric
-settings (``eval.*``: NDB K and α, IS splits); the preset's audio geometry must match the
-classifier's.
+A models DIR is an exported models directory (``DIR/generator`` [+ ``DIR/trn``], default
+``saved_models/default``) or a ``foleygan train gan`` run directory (its EMA generator). Prints one
+line per row (pooled onset P/R/F1, …); with ``--out`` writes ``OUT_DIR/report.md``,
+``report.json``, ``rainbowgrams.png`` and ``spectrograms.png`` (:mod:`foleygan_tf.evaluation.report`;
+docs/evaluation.md). With ``--classifier``, ``--preset/--set`` give the classifier metrics'
+settings (``eval.*``: NDB K and α, IS splits; default: the classifier's config) and the preset's
+audio geometry must match the classifier's.
 """
 
 from __future__ import annotations
@@ -17,80 +19,63 @@ import os
 
 
 def register(subparsers, common) -> None:
+    from foleygan_tf.commands.options import add_models_option
+    from foleygan_tf.evaluation.guidance_variants import VARIANTS
+
     p = subparsers.add_parser(
-        "evaluate", parents=[common], help="IS / FID / NDB / retrieval accuracy / sync scores of generators",
-        description="Generate one clip per test window (class, S_act and P_act of the window) with each "
-                    "model, score them and the real clips with the retrieval classifier (IS, FID, NDB, "
-                    "accuracy) and against the sidecar event times (onset P/R/F1, AP, offsets, AV offset), "
-                    "and write report.md / report.json / rainbowgrams.png / spectrograms.png to OUT_DIR.")
+        "evaluate", parents=[common], help="onset sync (and IS / FID / NDB / retrieval accuracy) of generators",
+        description="Generate one clip per held-out test window (class, S_act and P_act of the window) with each "
+                    "model and score its onsets against the window's sidecar event times (pooled and per-clip "
+                    "onset P/R/F1, AP, offsets, AV offset); with --classifier also IS, FID, NDB and retrieval "
+                    "accuracy of the generated and real clips (the paper's Tables I–III).")
     p.add_argument("--shards", required=True, metavar="SHARDS_DIR", help="output of `foleygan prepare` (test split "
-                   "scored, train split = reference)")
-    p.add_argument("--classifier", required=True, metavar="CLF_RUN", help="run directory of `foleygan train classifier`")
-    p.add_argument("--model", dest="models", action="append", default=[], metavar="NAME=PATH",
-                   help="a GAN run directory or exported models directory (repeatable; NAME defaults to the "
-                        "folder name)")
-    p.add_argument("--out", required=True, metavar="OUT_DIR", help="report directory (created)")
+                   "scored, train split = the classifier metrics' reference)")
+    add_models_option(p, several=True, default_help="saved_models/default/; or a GAN run directory")
+    p.add_argument("--variants", default="normal", metavar="LIST",
+                   help=f"comma-separated guidance variants of each guided model: {', '.join(VARIANTS)} "
+                        "(off: P_act ≡ 0, a still video; swapped: another test window's P_act, same class where "
+                        "possible); default: normal")
+    p.add_argument("--classifier", default=None, metavar="CLF_RUN",
+                   help="run directory of `foleygan train classifier`: adds IS, FID, NDB and retrieval accuracy")
+    p.add_argument("--out", default=None, metavar="OUT_DIR", help="write the report here (created)")
     p.add_argument("--trn", default=None, metavar="TRN",
                    help="guidance source: TRN run directory (P_act of the true class) or TRN SavedModel "
                         "(predicted class); default: the trn/ of the first exported model")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="score only the first N test windows")
-    p.add_argument("--seed", type=int, default=0, help="z / shuffle / k-means seed (default 0)")
+    p.add_argument("--seed", type=int, default=0, help="z / swap / k-means seed (default 0)")
     p.add_argument("--truncation", type=float, default=None, help="z truncation (default: each model's gan.truncation)")
     p.add_argument("--batch-size", type=int, default=16, help="generation batch size (default 16)")
-    p.add_argument("--guidance-off", action="store_true",
-                   help="also score each guided model with P_act ≡ 0 (a still video)")
-    p.add_argument("--shuffle-guidance", action="store_true",
-                   help="also score each guided model with another window's P_act (same class where possible)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNGs")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
-def parse_model_specs(specs) -> list[tuple[str, str]]:
-    """``["NAME=PATH" | "PATH", …]`` → ``[(name, path), …]`` (name = folder name without ``=``)."""
-    out = []
-    for spec in specs:
-        if "=" in spec:
-            name, path = spec.split("=", 1)
-        else:
-            path = spec
-            name = os.path.basename(os.path.normpath(spec))
-        if not name or not path:
-            raise ValueError(f"--model expects NAME=PATH, got {spec!r}")
-        out.append((name, path))
-    return out
-
-
 def run(args) -> int:
     from foleygan_tf.cli import UserError, config_from_args
+    from foleygan_tf.commands.options import selected_models
 
-    cfg = config_from_args(args)
-    if not args.models:
-        raise UserError("give at least one --model NAME=PATH")
-    for path, what in [(args.shards, "--shards"), (args.classifier, "--classifier")] + [
-            (p, f"--model {n}") for n, p in parse_model_specs(args.models)] + ([(args.trn, "--trn")] if args.trn else []):
+    # the classifier metrics' settings: --preset/--set when given, else the classifier's own config
+    cfg = config_from_args(args) if (args.preset or args.overrides) else None
+    for path, what in [(args.shards, "--shards")] + ([(args.classifier, "--classifier")] if args.classifier else []) \
+            + ([(args.trn, "--trn")] if args.trn else []):
         if not os.path.isdir(path):
             raise UserError(f"{path}: {what} is not a directory")
+    models = selected_models(args)
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     if args.limit is not None and args.limit < 1:
         raise UserError(f"--limit must be ≥ 1, got {args.limit}")
     if args.batch_size < 1:
         raise UserError(f"--batch-size must be ≥ 1, got {args.batch_size}")
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
+    if args.out is not None and os.path.exists(args.out) and not os.path.isdir(args.out):
         raise UserError(f"{args.out}: --out exists and is not a directory")
 
-    from foleygan_tf.evaluation.report import REPORT_MD, evaluate_models
+    from foleygan_tf.evaluation.report import REPORT_MD, evaluate_models, format_summary
 
-    variants = ["normal"] + (["off"] if args.guidance_off else []) + (["shuffled"] if args.shuffle_guidance else [])
-    report = evaluate_models(args.shards, args.classifier, parse_model_specs(args.models), args.out, trn=args.trn,
-                             config=cfg, variants=variants, limit=args.limit, seed=args.seed,
-                             batch_size=args.batch_size, truncation=args.truncation, plots=not args.no_plots,
-                             progress=not args.quiet)
-    for r in report["rows"]:
-        sync = r["sync"]
-        f1 = "—" if sync["f1"] is None else f"{sync['f1']:.2f}"
-        fid = "—" if r["fid"] is None else f"{r['fid']:.1f}"
-        print(f"{r['name']}: IS {r['is']['whole']:.2f}, FID {fid}, NDB {r['ndb']['ndb']}/{r['ndb']['k']}, "
-              f"average accuracy {100 * r['accuracy']['average_accuracy']:.1f} %, onset F1 {f1}")
-    print(f"wrote {os.path.join(args.out, REPORT_MD)} ({report['settings']['test_windows']} test windows, "
-          f"{report['settings']['seconds']:.0f} s)")
+    report = evaluate_models(args.shards, models, args.out, classifier=args.classifier, trn=args.trn,
+                             config=cfg, variants=variants, limit=args.limit,
+                             seed=args.seed, batch_size=args.batch_size, truncation=args.truncation,
+                             plots=not args.no_plots, progress=not args.quiet)
+    print(format_summary(report))
+    where = f"wrote {os.path.join(args.out, REPORT_MD)}" if args.out else "scored"
+    print(f"{where} ({report['settings']['test_windows']} test windows, {report['settings']['seconds']:.0f} s)")
     return 0

@@ -64,11 +64,11 @@ def register(subparsers, common) -> None:
 
 def _register_trn(sub, common) -> None:
     t = sub.add_parser(
-        "trn", parents=[common], help="export the action recognizer (MTRN + 2TRN + action spectrogram)",
+        "trn", help="export the action recognizer (MTRN + 2TRN + action spectrogram)",
         description="Export the trained action recognizer of TRN_RUN_DIR (`foleygan train trn`) to OUT_DIR: "
                     "serving_default(frames uint8 [B,T,H,W,3], fps float32 [B]) → class_probs, class_index, "
                     "class_name, p_act, action_spectrogram, action_curve. Deterministic; written atomically. "
-                    "The run's own config is used (--preset/--set are ignored).")
+                    "The run's own config is used.")
     t.add_argument("run_dir", metavar="TRN_RUN_DIR")
     t.add_argument("out_dir", metavar="OUT_DIR")
     t.add_argument("--no-verify", action="store_true", help="skip loading the export back and running it once")
@@ -76,18 +76,15 @@ def _register_trn(sub, common) -> None:
 
 
 def run_trn(args) -> int:
-    from foleygan_tf.cli import UserError
-
-    for name in ("config.json", "trn.weights.h5"):
-        if not os.path.exists(os.path.join(args.run_dir, name)):
-            raise UserError(f"{os.path.join(args.run_dir, name)}: not found — is {args.run_dir} a "
-                            "`foleygan train trn` run directory?")
     from foleygan_tf.inference.trn_export import export_trn
 
-    meta = export_trn(args.run_dir, args.out_dir, verify=not args.no_verify)
-    print(f"exported TRN ({meta['num_classes']} classes, frames → {meta['frame_size']}², "
-          f"S_act {meta['image_size']}×{meta['image_size']}×3) to {args.out_dir}")
+    _print_trn(export_trn(args.run_dir, args.out_dir, verify=not args.no_verify), args.out_dir)
     return 0
+
+
+def _print_trn(meta, out_dir) -> None:
+    print(f"exported TRN ({meta['num_classes']} classes, frames → {meta['frame_size']}², "
+          f"S_act {meta['image_size']}×{meta['image_size']}×3) to {out_dir}")
 
 
 def _filter_options(parser) -> None:
@@ -105,43 +102,31 @@ def _filter_options(parser) -> None:
                         help="compute dtype of the generator's network (default float32); bfloat16 runs "
                              "G's convolutions in bf16 (much faster on CPUs with AVX512-BF16/AMX) while the "
                              "decoder, ISTFT and post-filter stay float32; inputs/outputs stay float32")
+    parser.add_argument("--no-verify", action="store_true", help="skip loading the export back and running it once")
+
+
+def _generator_options(args) -> dict:
+    return dict(post_filter=args.post_filter, post_filter_length=args.post_filter_length,
+                post_filter_cutoff=args.post_filter_cutoff, dtype=args.dtype, refine_iters=args.refine_iters)
 
 
 def _register_generator(sub, common) -> None:
     g = sub.add_parser(
-        "generator", parents=[common], help="export the EMA generator (+ decoder, ISTFT, post-filter)",
+        "generator", help="export the EMA generator (+ decoder, ISTFT, post-filter)",
         description="Export the EMA generator of GAN_RUN_DIR (`foleygan train gan`, latest checkpoint) to "
                     "OUT_DIR: serving_default(z float32 [B,z_dim], class_probs float32 [B,C], "
                     "action_spectrogram float32 [B,R,R,3], action_curve float32 [B,R]) → spectrogram "
                     "[B,R,R,3], waveform [B,clip_samples]; sample_z(seed, num, truncation) → z. Written "
-                    "atomically. The run's own config is used (--preset/--set are ignored).")
+                    "atomically. The run's own config is used.")
     g.add_argument("run_dir", metavar="GAN_RUN_DIR",
                    help="a `foleygan train gan` run directory, or a generator SavedModel to re-export "
                         "(e.g. with --dtype bfloat16)")
     g.add_argument("out_dir", metavar="OUT_DIR")
     _filter_options(g)
-    g.add_argument("--no-verify", action="store_true", help="skip loading the export back and running it once")
     g.set_defaults(func=run_generator)
 
 
-def _check_gan_run(run_dir) -> None:
-    from foleygan_tf.cli import UserError
-
-    if not os.path.exists(os.path.join(run_dir, "config.json")):
-        raise UserError(f"{os.path.join(run_dir, 'config.json')}: not found — is {run_dir} a "
-                        "`foleygan train gan` run directory?")
-    if not os.path.exists(os.path.join(run_dir, "checkpoints", "checkpoint")):
-        raise UserError(f"{os.path.join(run_dir, 'checkpoints')}: no checkpoint — train the GAN first")
-
-
-def _export_generator(args, run_dir, out_dir) -> None:
-    from foleygan_tf.inference.generator_export import export_generator
-
-    meta = export_generator(run_dir, out_dir, post_filter=args.post_filter,
-                            post_filter_length=args.post_filter_length,
-                            post_filter_cutoff=args.post_filter_cutoff, verify=not args.no_verify,
-                            dtype=getattr(args, "dtype", "float32"),
-                            refine_iters=getattr(args, "refine_iters", None))
+def _print_generator(meta, out_dir) -> None:
     f = meta["post_filter"]
     filt = f"{f['kind']} {f['length']} taps" if f["kind"] != "none" else "no post-filter"
     print(f"exported generator ({meta['checkpoint']}, {meta['num_classes']} classes, "
@@ -150,57 +135,33 @@ def _export_generator(args, run_dir, out_dir) -> None:
 
 
 def run_generator(args) -> int:
-    from foleygan_tf.inference.generator_export import is_generator_saved_model
+    from foleygan_tf.inference.generator_export import export_generator
 
-    if not is_generator_saved_model(args.run_dir):
-        _check_gan_run(args.run_dir)
-    _export_generator(args, args.run_dir, args.out_dir)
+    meta = export_generator(args.run_dir, args.out_dir, verify=not args.no_verify, **_generator_options(args))
+    _print_generator(meta, args.out_dir)
     return 0
 
 
 def _register_all(sub, common) -> None:
     a = sub.add_parser(
-        "all", parents=[common], help="export TRN and GAN runs into SAVED_MODELS_DIR/{trn,generator}",
+        "all", help="export TRN and GAN runs into SAVED_MODELS_DIR/{trn,generator}",
         description="Export each RUN_DIR (a `foleygan train trn` or `foleygan train gan` run, recognised by "
                     "its contents) into SAVED_MODELS_DIR/trn and SAVED_MODELS_DIR/generator — the layout "
                     "`foleygan generate --models` reads. Same as `foleygan export RUN_DIR... SAVED_MODELS_DIR`.")
     a.add_argument("paths", nargs="+", metavar="RUN_DIR... SAVED_MODELS_DIR")
     _filter_options(a)
-    a.add_argument("--no-verify", action="store_true", help="skip loading the exports back and running them")
     a.set_defaults(func=run_all)
 
 
-def _run_kind(run_dir) -> str | None:
-    if os.path.isfile(os.path.join(run_dir, "config.json")):
-        if os.path.isfile(os.path.join(run_dir, "trn.weights.h5")):
-            return "trn"
-        if os.path.isfile(os.path.join(run_dir, "checkpoints", "checkpoint")):
-            return "generator"
-    return None
-
-
 def run_all(args) -> int:
-    from foleygan_tf.cli import UserError
+    from foleygan_tf.inference.exports import export_models
 
     if len(args.paths) < 2:
-        raise UserError("export: give at least one run directory and the SAVED_MODELS_DIR")
+        raise ValueError("export: give at least one run directory and the SAVED_MODELS_DIR")
     *runs, out = args.paths
-    kinds = {}
-    for run in runs:
-        kind = _run_kind(run)
-        if kind is None:
-            raise UserError(f"{run}: neither a `foleygan train trn` run (config.json + trn.weights.h5) nor a "
-                            "`foleygan train gan` run (config.json + checkpoints/)")
-        if kind in kinds:
-            raise UserError(f"{run}: a second {kind} run (first: {kinds[kind]}); give one TRN and one GAN run")
-        kinds[kind] = run
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise UserError(f"{out}: exists and is not a directory")
-    if "trn" in kinds:
-        from foleygan_tf.inference.trn_export import export_trn
-
-        meta = export_trn(kinds["trn"], os.path.join(out, "trn"), verify=not args.no_verify)
-        print(f"exported TRN ({meta['num_classes']} classes) to {os.path.join(out, 'trn')}")
-    if "generator" in kinds:
-        _export_generator(args, kinds["generator"], os.path.join(out, "generator"))
+    exported = export_models(runs, out, verify=not args.no_verify, **_generator_options(args))
+    if "trn" in exported:
+        _print_trn(exported["trn"], os.path.join(out, "trn"))
+    if "generator" in exported:
+        _print_generator(exported["generator"], os.path.join(out, "generator"))
     return 0

@@ -28,8 +28,6 @@ def register(subparsers, common) -> None:
 
 
 def run(args) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter on stderr
-
     from foleygan_tf.cli import UserError, config_from_args
     from foleygan_tf.data.prepare import prepare_dataset
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 
@@ -28,8 +29,6 @@ def register(subparsers, common) -> None:
 
 
 def run(args) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter on stderr
-
     from foleygan_tf.cli import UserError, config_from_args
     from foleygan_tf.data.synth import synthesize_dataset
 
@@ -52,28 +51,8 @@ def run(args) -> int:
     print(f"wrote {len(sidecars)} clips ({events} events) to {args.data_dir} in {dt:.1f} s "
           f"({len(sidecars) / max(dt, 1e-9):.2f} clips/s)")
     if args.sound_bank:
-        _report_bank(args.sound_bank, args.data_dir, sidecars)
+        from foleygan_tf.data.soundbank import bank_warnings
+
+        for line in bank_warnings(args.sound_bank, args.data_dir, sidecars):
+            print(f"foleygan: warning: {line}", file=sys.stderr)
     return 0
-
-
-def _report_bank(bank, data_dir, sidecars) -> None:
-    """One line per unusable sound-bank file and per class that fell back to synthetic sounds."""
-    import json
-    import sys
-
-    from foleygan_tf.data.soundbank import SoundBank
-    from foleygan_tf.data.synth import SAMPLE_RATE
-
-    classes = sorted({s["class"] for s in sidecars})
-    folder = SoundBank.build_cache(bank, classes, os.path.join(data_dir, ".cache"), sample_rate=SAMPLE_RATE,
-                                   progress=False)   # the cache just built: nothing is decoded again
-    with open(os.path.join(folder, "index.json")) as f:
-        meta = json.load(f)
-    reasons = meta.get("skipped_reasons", {})
-    for rel in meta.get("skipped", []):
-        print(f"foleygan: warning: sound bank file {os.path.join(bank, rel)} skipped: "
-              f"{reasons.get(rel, 'unusable')}", file=sys.stderr)
-    synthetic = sorted({s["class"] for s in sidecars if s["sound_sources"] == ["synthetic"]})
-    for cls in synthetic:
-        print(f"foleygan: warning: no usable recording for class {cls!r} in {bank}: its clips use "
-              f"synthetic sounds", file=sys.stderr)

@@ -2,7 +2,8 @@
 
 * :func:`example_dataset` — parsed windows, one dict per window (see :func:`parse_example`).
 * :func:`trn_dataset` — ``(frames [B, T, S, S, 3] uint8, label [B] int32)`` for the MTRN / 2TRN
-  (``+ pair_weight [B, T − 1]`` with ``trn.pair_target = "audio_onsets"``, :func:`pair_onset_weights`).
+  (``+ pair_weight [B, T − 1]`` with ``trn.pair_target = "audio_onsets"``,
+  :func:`foleygan_tf.audio.onsets.pair_onset_weights`).
 * :func:`gan_dataset` — dicts ``{"spectrogram": [B, R, R, 3] float32 in [-1, 1] (the real
   spectrogram image, ``SpectrogramCodec.encode`` inside tf.data), "label": [B] int32,
   "fps": [B] float32 (rate of the stored frames), "num_frames": [B] int32,
@@ -25,6 +26,7 @@ import os
 
 import tensorflow as tf
 
+from foleygan_tf.audio.onsets import pair_onset_weights
 from foleygan_tf.data.prepare import MANIFEST_NAME, SPLITS
 
 MAX_EVENTS = 32
@@ -176,78 +178,6 @@ def _batch(ds, batch_size: int, drop_remainder: bool, manifest: dict):
     return ds.padded_batch(batch_size, drop_remainder=drop_remainder)
 
 
-# Onset envelope of the real audio for ``trn.pair_target = "audio_onsets"`` (the same analysis
-# as ``evaluation.sync.onset_envelope``: ≈ 46 ms window, 10 ms hop at any sample rate).
-ONSET_FFT_S = 0.046
-ONSET_HOP_S = 0.01
-# Normalised onset strength below this counts as "no onset" (librosa's peak-picking delta of the
-# sync metric: 0.3 of the clip's strongest onset).
-ONSET_THRESHOLD = 0.3
-
-
-def onset_analysis_magnitude(wave, sample_rate: int):
-    """``|STFT|`` of mono waves ``[N]`` or ``[B, N]`` at the sync metric's onset analysis (≈ 46 ms
-    Hann window, 10 ms hop at any rate; zero-padded by half a window each side, so frame ``i`` is
-    centred at ``i · hop``) → ``(magnitude [.., F, K], hop)``. TensorFlow ops; the magnitude is
-    ``sqrt(re² + im² + 1e-12)`` — a finite gradient on all-zero frames (values change by ≤ 1e-6)."""
-    import math
-
-    wave = tf.convert_to_tensor(wave, tf.float32)
-    n_fft = max(16, 1 << int(math.ceil(math.log2(ONSET_FFT_S * sample_rate))))
-    hop = max(1, int(round(sample_rate * ONSET_HOP_S)))
-    pad = [[0, 0]] * (wave.shape.rank - 1) + [[n_fft // 2, n_fft // 2]]
-    spec = tf.signal.stft(tf.pad(wave, pad), n_fft, hop, n_fft, pad_end=False)            # [.., F, K]
-    return tf.sqrt(tf.square(tf.math.real(spec)) + tf.square(tf.math.imag(spec)) + 1e-12), hop
-
-
-def audio_onset_envelope(wave, sample_rate: int):
-    """Spectral-flux onset strength of mono waves ``[N]`` or ``[B, N]`` → ``(env [.., F], times
-    [F] s)``, normalised per clip to a maximum of 1 (0 for silence), on
-    :func:`onset_analysis_magnitude`'s frames. TensorFlow ops."""
-    spec, hop = onset_analysis_magnitude(wave, sample_rate)
-    logm = tf.math.log(1e-3 + spec)
-    flux = tf.reduce_sum(tf.nn.relu(logm[..., 1:, :] - logm[..., :-1, :]), axis=-1)      # frame i+1
-    flux = tf.concat([tf.zeros_like(flux[..., :1]), flux], axis=-1)
-    # no gradient through the per-clip normaliser: a near-silent clip's tiny maximum would turn
-    # into gradients ~1e5 times those of the other losses
-    peak = tf.stop_gradient(tf.reduce_max(flux, axis=-1, keepdims=True))
-    env = tf.math.divide_no_nan(flux, peak)
-    times = tf.range(tf.shape(env)[-1], dtype=tf.float32) * (hop / float(sample_rate))
-    return env, times
-
-
-def pair_onset_weights(wave, fps, num_pairs, sample_rate: int, threshold: float = ONSET_THRESHOLD):
-    """How strongly each consecutive frame pair of a window coincides with an onset of its real
-    audio — the self-supervised 2TRN pair target of ``trn.pair_target = "audio_onsets"``.
-
-    ``w[t] = max_s a(s) · max(0, 1 − |s − τ_t| · fps)`` with ``a = clip((env − threshold) / (1 −
-    threshold), 0, 1)`` (:func:`audio_onset_envelope`), over the envelope frames ``s``;
-    ``τ_t = (t + 0.5) / fps`` is the pair's time (the P_act convention). An onset at the pair's
-    midpoint gives 1, one on a frame (between two pairs) 0.5 to both. ``wave`` [N], ``fps``
-    scalar, ``num_pairs`` int → float32 [num_pairs] in [0, 1]; or batched: ``wave`` [B, N], ``fps``
-    [B] or scalar → [B, num_pairs]. Needs no event labels."""
-    wave = tf.convert_to_tensor(wave, tf.float32)
-    single = wave.shape.rank == 1
-    if single:
-        wave = wave[None]
-    env, times = audio_onset_envelope(wave, sample_rate)                                  # [B, F], [F]
-    a = tf.clip_by_value((env - threshold) / (1.0 - threshold), 0.0, 1.0)
-    fps = tf.broadcast_to(tf.reshape(tf.cast(fps, tf.float32), [-1, 1, 1]), [tf.shape(wave)[0], 1, 1])
-    tau = (tf.range(num_pairs, dtype=tf.float32)[None, :, None] + 0.5) / fps              # [B, P, 1]
-    tri = tf.nn.relu(1.0 - tf.abs(times[None, None, :] - tau) * fps)                      # [B, P, F]
-    w = tf.reduce_max(tri * a[:, None, :], axis=-1)
-    return w[0] if single else w
-
-
-def onset_weights_to_pact(weights, num_classes: int):
-    """Pair onset weights ``w`` in [0, 1] (:func:`pair_onset_weights`) → P_act on the audio-onset
-    2TRN's output scale, ``1/C + (1 − 1/C)·w``: chance level off the onsets, 1 on them — what a
-    perfect 2TRN with ``trn.pair_target = "audio_onsets"`` would output (GAN guidance with
-    ``gan.guidance_source = "audio_onsets"``, ``guidance_check``'s oracle). TensorFlow ops."""
-    chance = 1.0 / float(num_classes)
-    return chance + (1.0 - chance) * tf.convert_to_tensor(weights, tf.float32)
-
-
 def trn_dataset(shards_dir: str, split: str, cfg, training: bool = False, batch_size: int | None = None,
                 seed: int = 0, cache=False, drop_remainder: bool | None = None) -> tf.data.Dataset:
     """``(frames [B, T, S, S, 3] uint8, label [B] int32)`` batches for the TRNs (``B`` defaults to
@@ -258,7 +188,7 @@ def trn_dataset(shards_dir: str, split: str, cfg, training: bool = False, batch_
     pairs), the 2TRN's self-supervised timing target (``ActionRecognizer``)."""
     manifest = read_manifest(shards_dir)
     ds = example_dataset(shards_dir, split, cfg, training=training, seed=seed, cache=cache, manifest=manifest)
-    with_weights = getattr(cfg.trn, "pair_target", "clip_class") == "audio_onsets"
+    with_weights = cfg.trn.pair_target == "audio_onsets"
     rate = int(manifest["sample_rate"])
 
     def select(e):

@@ -14,8 +14,8 @@ Split: a clip goes to ``train`` when the first 8 bytes of ``sha256(clip_id)`` (a
 clips, and all windows of a clip land in the same split.
 
 Shards: the clips of a split, sorted by clip id, are grouped ``shard_size`` clips per shard
-(``<split>-<i>-of-<n>.tfrecord``). A shard is written as ``<name>.tmp-<pid>`` and renamed when
-complete; then its record (counts, sha256, skipped files, a fingerprint of its inputs and options)
+(``<split>-<i>-of-<n>.tfrecord``). A shard is written to a temporary (``foleygan_tf.atomic``) and
+renamed when complete; then its record (counts, sha256, skipped files, a fingerprint of its inputs and options)
 is written atomically to ``.progress/<name>.json``. A re-run skips every shard whose record and
 checksum match, so a killed run resumes, and no ``*.tfrecord`` is ever partial. Bad inputs (empty,
 truncated, not a video, no audio track, too short) are skipped and listed with their reason in
@@ -33,6 +33,8 @@ import os
 import time
 
 import numpy as np
+
+from foleygan_tf.atomic import atomic_path
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
 MANIFEST_NAME = "manifest.json"
@@ -342,13 +344,9 @@ def sha256_file(path: str) -> str:
 
 
 def _write_json(path: str, obj) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=2, sort_keys=True)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    from foleygan_tf.atomic import write_json
+
+    write_json(path, obj, indent=2, sort_keys=True)
 
 
 def _fingerprint(tasks: list[ClipTask], opt: PrepareOptions, extra: dict) -> str:
@@ -368,25 +366,11 @@ def _fingerprint(tasks: list[ClipTask], opt: PrepareOptions, extra: dict) -> str
 
 def _cleanup_tmp(shards_dir: str) -> None:
     """Remove temporary files left by killed runs (their pid no longer exists)."""
+    from foleygan_tf.atomic import remove_stale_temps
+
     for folder in (shards_dir, os.path.join(shards_dir, PROGRESS_DIR)):
-        if not os.path.isdir(folder):
-            continue
-        for fn in os.listdir(folder):
-            if ".tmp-" not in fn:
-                continue
-            pid = fn.rsplit(".tmp-", 1)[1]
-            alive = False
-            if pid.isdigit() and int(pid) != os.getpid():
-                try:
-                    os.kill(int(pid), 0)
-                    alive = True
-                except OSError:
-                    alive = False
-            if not alive:
-                try:
-                    os.remove(os.path.join(folder, fn))
-                except OSError:
-                    pass
+        if os.path.isdir(folder):
+            remove_stale_temps(folder=folder)
 
 
 def prepare_dataset(source: str, shards_dir: str, cfg, hop_seconds: float | None = None, shard_size: int = 64,
@@ -490,17 +474,12 @@ def prepare_dataset(source: str, shards_dir: str, cfg, hop_seconds: float | None
                 waves = np.stack([np.frombuffer(w["wave"], "<f4") for w in windows])
                 specs = np.concatenate([codec.encode(waves[i:i + 64]).numpy() for i in range(0, len(waves), 64)])
             path = os.path.join(shards_dir, name)
-            tmp = f"{path}.tmp-{os.getpid()}"
-            try:
+            with atomic_path(path) as tmp:
                 with tf.io.TFRecordWriter(tmp) as writer:
                     for j, w in enumerate(windows):
                         writer.write(_example(w, None if specs is None else specs[j]).SerializeToString())
                 with open(tmp, "rb+") as f:
                     os.fsync(f.fileno())
-                os.replace(tmp, path)
-            finally:
-                if os.path.exists(tmp):
-                    os.remove(tmp)
             rec = {"file": name, "split": s, "examples": len(windows), "clips": clips_ok,
                    "sha256": sha256_file(path), "bytes": os.path.getsize(path), "fingerprint": fp,
                    "class_counts": class_counts, "skipped": shard_skipped}

@@ -22,11 +22,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import warnings
 
 import numpy as np
 from scipy import signal as sps
+
+from foleygan_tf.atomic import atomic_directory, write_json
 
 BANK_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3")
 TFIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga")
@@ -201,20 +202,13 @@ class SoundBank:
                 chunks.append(piece)
                 index.append({"class": cls_name, "kind": kind, "source": rel, "offset": offset, "length": len(piece)})
                 offset += len(piece)
-        os.makedirs(cache_root, exist_ok=True)
-        tmp = f"{folder}.tmp-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        os.makedirs(tmp)
-        np.save(os.path.join(tmp, "audio.npy"), np.concatenate(chunks) if chunks else np.zeros(0, np.float32))
         meta = {"sample_rate": sample_rate, "bank_dir": bank_dir, "index": index, "skipped": skipped,
                 "skipped_reasons": {r: reasons[r] for r in skipped},
                 "files_per_class": {c: len(v) for c, v in files.items()}}
-        with open(os.path.join(tmp, "index.json"), "w") as f:
-            json.dump(meta, f)
-        try:
-            os.replace(tmp, folder)
-        except OSError:  # another process built it meanwhile
-            shutil.rmtree(tmp, ignore_errors=True)
+        # another process may have built the same cache meanwhile: keep the folder it installed
+        with atomic_directory(folder, replace=False) as tmp:
+            np.save(os.path.join(tmp, "audio.npy"), np.concatenate(chunks) if chunks else np.zeros(0, np.float32))
+            write_json(os.path.join(tmp, "index.json"), meta, indent=None)
         return folder
 
     @classmethod
@@ -318,3 +312,21 @@ def _loop(x: np.ndarray, n: int, fade: int) -> np.ndarray:
         mixed = out[-fade:] * (1 - ramp) + x[:fade] * ramp
         out = np.concatenate([head, mixed, x[fade:]])
     return out[:n]
+
+
+def bank_warnings(bank: str, data_dir: str, sidecars) -> list[str]:
+    """One line per unusable sound-bank file and per class whose clips fell back to synthetic
+    sounds, for a dataset ``synth-data`` just wrote to ``data_dir`` from ``sidecars``."""
+    from foleygan_tf.data.synth import SAMPLE_RATE
+
+    classes = sorted({s["class"] for s in sidecars})
+    folder = SoundBank.build_cache(bank, classes, os.path.join(data_dir, ".cache"), sample_rate=SAMPLE_RATE,
+                                   progress=False)   # the cache just built: nothing is decoded again
+    with open(os.path.join(folder, "index.json")) as f:
+        meta = json.load(f)
+    reasons = meta.get("skipped_reasons", {})
+    lines = [f"sound bank file {os.path.join(bank, rel)} skipped: {reasons.get(rel, 'unusable')}"
+             for rel in meta.get("skipped", [])]
+    lines += [f"no usable recording for class {cls!r} in {bank}: its clips use synthetic sounds"
+              for cls in sorted({s["class"] for s in sidecars if s["sound_sources"] == ["synthetic"]})]
+    return lines

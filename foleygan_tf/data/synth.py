@@ -31,7 +31,6 @@ Real recordings (``--sound-bank``) come from :mod:`foleygan_tf.data.soundbank`.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 from fractions import Fraction
@@ -40,6 +39,7 @@ import cv2
 import numpy as np
 from scipy import signal as sps
 
+from foleygan_tf.atomic import write_json
 from foleygan_tf.config import AFD_CLASSES
 
 SAMPLE_RATE = 44100          # audio rate of the written mp4 (the paper's rate), for every preset
@@ -899,13 +899,14 @@ assert tuple(sorted(SCENES)) == tuple(sorted(AFD_CLASSES))
 def write_mp4(path: str, frames: np.ndarray, fps: Fraction, wave: np.ndarray, sample_rate: int = SAMPLE_RATE,
               crf: int = 20) -> None:
     """Write RGB frames (uint8 [T, H, W, 3]) + mono ``wave`` as H.264/AAC mp4, atomically
-    (``path.tmp-<pid>`` then ``os.replace``). x264 runs single-threaded; its bytes are reproducible
+    (``foleygan_tf.atomic``). x264 runs single-threaded; its bytes are reproducible
     except for rare rate-control variants under CPU contention (docs/dataset.md)."""
     import av
 
+    from foleygan_tf.atomic import atomic_path
+
     frames = np.asarray(frames, np.uint8)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
+    with atomic_path(path) as tmp:
         with av.open(tmp, "w", format="mp4") as container:
             vs = container.add_stream("libx264", rate=fps)
             vs.pix_fmt = "yuv420p"
@@ -930,17 +931,6 @@ def write_mp4(path: str, frames: np.ndarray, fps: Fraction, wave: np.ndarray, sa
                     container.mux(packet)
             for packet in aus.encode():
                 container.mux(packet)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def write_json_atomic(path: str, obj) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(json.dumps(obj, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1023,7 +1013,7 @@ def generate_clip(spec: ClipSpec) -> dict:
         "sound_sources": sources,
         "version": SIDECAR_VERSION,
     }
-    write_json_atomic(base + ".json", sidecar)
+    write_json(base + ".json", sidecar, indent=2, sort_keys=True)
     return sidecar
 
 

@@ -32,11 +32,7 @@ import math
 
 import numpy as np
 
-__all__ = ["pact_event_alignment", "pact_peaks", "event_impulse_train", "pact_onset_times"]
-
-#: P_act level a local maximum must reach to count as a predicted onset in :func:`pact_onset_times`
-#: (P_act of the audio-onset 2TRN sits near 1/C off the events and near 1 on them).
-PACT_ONSET_THRESHOLD = 0.3
+__all__ = ["pact_event_alignment", "pact_peaks", "event_impulse_train"]
 
 
 def pact_peaks(p_act, k: int) -> np.ndarray:
@@ -53,18 +49,6 @@ def pact_peaks(p_act, k: int) -> np.ndarray:
         cand = np.array([int(np.argmax(p))])
     order = cand[np.argsort(-p[cand], kind="stable")]
     return np.sort(order[:k])
-
-
-def pact_onset_times(p_act, fps: float, threshold: float = PACT_ONSET_THRESHOLD) -> np.ndarray:
-    """P_act read as an onset detector: the pair times ``τ_t = (t + 0.5) / fps`` of its local
-    maxima (``p[t] ≥ p[t−1]``, ``p[t] > p[t+1]``) that reach ``threshold`` — seconds, sorted.
-    Scored against the events with ``evaluation.sync.onset_scores`` this bounds what a generator
-    that only follows P_act can reach (``guidance_check``'s ``pact_onsets``)."""
-    p = np.asarray(p_act, np.float64).reshape(-1)
-    left = np.concatenate([[-np.inf], p[:-1]])
-    right = np.concatenate([p[1:], [-np.inf]])
-    peaks = np.flatnonzero((p >= left) & (p > right) & (p >= threshold))
-    return (peaks + 0.5) / float(fps)
 
 
 def event_impulse_train(num_pairs: int, events, fps: float) -> np.ndarray:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-SILENCE_RMS = 1e-4
+from foleygan_tf.audio.onsets import SILENCE_RMS   # a quieter wave has no onsets: "silent" here too
 
 
 def rms(wave) -> float:
@@ -17,13 +17,20 @@ def rms(wave) -> float:
     return float(np.sqrt(np.mean(w ** 2))) if w.size else 0.0
 
 
-def spectral_flatness(wave, frame_length: int = 128, hop: int = 32) -> float:
-    """Mean spectral flatness over frames whose energy exceeds 1e-3 of the loudest frame."""
+def spectral_flatness(wave, frame_length: int = 128, hop: int = 32, band: float | None = None) -> float:
+    """Mean spectral flatness over frames whose energy exceeds 1e-3 of the loudest frame.
+
+    ``band``: only the FFT bins from 1 (DC left out) up to ``band`` × Nyquist. The generator's
+    low-pass post-filter (0.75 × Nyquist) has a −74 dB stop band that alone drives the full-band
+    flatness of *any* signal to ≈ 0 (white noise 0.57 → 0.02), so filtered and unfiltered audio are
+    compared on the pass band."""
     w = np.asarray(wave, np.float64)
     if w.size < frame_length:
         raise ValueError(f"need at least {frame_length} samples, got {w.size}")
     frames = np.lib.stride_tricks.sliding_window_view(w, frame_length)[::hop] * np.hanning(frame_length)
     power = np.abs(np.fft.rfft(frames, axis=1)) ** 2 + 1e-20
+    if band is not None:
+        power = power[:, 1:max(2, int(np.floor(band * (power.shape[1] - 1))) + 1)]
     energy = power.sum(axis=1)
     keep = energy > 1e-3 * energy.max()
     gmean = np.exp(np.mean(np.log(power[keep]), axis=1))

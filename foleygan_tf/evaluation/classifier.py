@@ -32,12 +32,13 @@ import os
 
 import numpy as np
 
+from foleygan_tf.evaluation.confusion import confusion_matrix
+
 __all__ = ["RetrievalClassifier", "build_classifier", "classifier_codec", "classifier_images",
-           "evaluate_classifier", "fit_classifier", "load_classifier", "resolve_backbone", "WEIGHTS_NAME"]
+           "evaluate_classifier", "fit_classifier", "load_classifier", "resolve_backbone", "train_classifier_on_shards",
+           "WEIGHTS_NAME"]
 
 WEIGHTS_NAME = "classifier.weights.h5"
-EVAL_NAME = "eval.json"
-CONFUSION_PNG = "confusion_matrix.png"
 SMALL_CNN_WIDTHS = (32, 64, 128, 128)
 SMALL_CNN_GROUPS = 8     # GroupNorm: no batch statistics, so train and inference modes agree
 RESNET_MIN_IMAGE = 128   # "auto": ResNet-50 from this image size up
@@ -236,10 +237,35 @@ def evaluate_classifier(classifier: RetrievalClassifier, shards_dir, split: str 
     y = np.asarray(labels)
     names = classifier.class_names
     acc = retrieval_accuracy(probs, y, len(names))
-    cm = np.zeros((len(names), len(names)), int)
-    np.add.at(cm, (y, probs.argmax(axis=1)), 1)
+    cm = confusion_matrix(y, probs.argmax(axis=1), len(names))
     return {"split": split, "windows": int(len(y)), "backbone": resolve_backbone(classifier.config),
             "accuracy": acc["accuracy"], "average_accuracy": acc["average_accuracy"],
             "class_names": names,
             "per_class_accuracy": {n: acc["per_class"].get(i) for i, n in enumerate(names)},
             "confusion_matrix": cm.tolist()}
+
+
+def train_classifier_on_shards(config, shards_dir: str, run_dir: str, *, epochs: int | None = None,
+                               verbose: int = 0) -> dict:
+    """``foleygan train classifier``: :func:`fit_classifier`, then its test-split accuracy (the
+    "Real data" row of ``foleygan evaluate``) as ``RUN_DIR/eval.json`` + ``confusion_matrix.png``.
+    Returns ``{"history", "backbone", "seconds", "eval"}`` (``eval`` ``None`` without a test split)."""
+    import time
+
+    from foleygan_tf.data.pipeline import read_manifest
+    from foleygan_tf.evaluation.confusion import write_eval
+
+    if not os.path.isdir(shards_dir):
+        raise FileNotFoundError(f"{shards_dir}: no such folder (run `foleygan prepare DATA_DIR {shards_dir}`)")
+    if epochs is not None and epochs < 1:
+        raise ValueError(f"epochs must be ≥ 1, got {epochs}")
+    manifest = read_manifest(shards_dir)
+    t0 = time.perf_counter()
+    _, history = fit_classifier(config, shards_dir, run_dir, epochs=epochs, verbose=verbose)
+    result = {"history": history, "backbone": resolve_backbone(config), "seconds": time.perf_counter() - t0,
+              "eval": None}
+    if int(manifest["splits"]["test"]["examples"]):
+        result["eval"] = evaluate_classifier(load_classifier(run_dir), shards_dir, "test")
+        write_eval(result["eval"], run_dir,
+                   title=f"retrieval classifier: test accuracy {result['eval']['accuracy']:.3f}")
+    return result

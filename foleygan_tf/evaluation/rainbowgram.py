@@ -9,8 +9,6 @@ constant-colour lines; phase discontinuities show up as colour flecks.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 __all__ = ["rainbowgram", "plot_rainbowgrams", "plot_spectrogram_grid", "log_magnitude"]
@@ -49,9 +47,10 @@ def rainbowgram(wave, frame_length: int, frame_step: int, db_range: float = DB_R
 
 
 def _save(fig, path: str) -> None:
-    tmp = f"{path[:-4]}.tmp-{os.getpid()}.png"
-    fig.savefig(tmp, dpi=100)
-    os.replace(tmp, path)
+    from foleygan_tf.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100)
 
 
 def _grid(path, rows, columns, images, sample_rate, seconds, freq_max, title, cmap=None):

@@ -1,13 +1,14 @@
-"""``foleygan evaluate``: the paper's Tables I–III and Fig. 6 for one or more generators.
+"""``foleygan evaluate``: onset sync of generators on held-out windows, and with a retrieval
+classifier the paper's Tables I–III and Fig. 6.
 
-:func:`evaluate_models` takes a prepared test split (shards), a trained retrieval classifier
-(:mod:`foleygan_tf.evaluation.classifier`) and generators — ``foleygan train gan`` run directories
-(their EMA generator, wrapped in the same decode + post-filter graph as the export:
+:func:`evaluate_models` takes a prepared test split (shards), generators — ``foleygan train gan``
+run directories (their EMA generator, wrapped in the same decode + post-filter graph as the export:
 ``GeneratorServingModule``) or exported models (``DIR/generator`` [+ ``DIR/trn``] as written by
-``foleygan export``, or a generator SavedModel directory itself) — and
+``foleygan export``, or a generator SavedModel directory itself) — and optionally a trained
+retrieval classifier (:mod:`foleygan_tf.evaluation.classifier`), and
 
 1. reads every test window (``limit``: the first N, in shard order): waveform, label, frames, fps,
-   sidecar event times;
+   sidecar event times, the seconds of real content;
 2. computes P_act per window once with the **guidance source** (``trn``): a ``foleygan train trn``
    run directory (P_act of the window's *true* class — what the GAN saw in training) or a TRN
    SavedModel (P_act of the MTRN's *predicted* class — what ``foleygan generate`` does); default:
@@ -16,21 +17,18 @@
    encodings get the same timing;
 3. generates one clip per test window and model: class = the window's label (one-hot), z =
    ``sample_z(N, z_dim, truncation, seed)`` (the same z for every model with the same z_dim),
-   guidance per **variant**: ``normal`` (the window's own), ``off`` (P_act ≡ 0 → the S_act of a
-   still video and a zero curve), ``shuffled`` (another window's P_act: a derangement within the
-   class where the class has ≥ 2 windows; issue 7's control). Variants other than ``normal`` are
-   only run for models that use guidance;
+   guidance per **variant** (:mod:`foleygan_tf.evaluation.guidance_variants`: ``normal``, ``off``,
+   ``swapped``); variants other than ``normal`` are only run for models that use guidance;
 4. scores every row (real test clips, then each model × variant) — see docs/evaluation.md:
-   IS (whole set, and the mean ± std over ``eval.is_splits`` splits) of the classifier's
-   probabilities; FID of the classifier's features against the real **train** clips; NDB
+   synchronisation (:mod:`foleygan_tf.evaluation.sync`): onsets of the audio (its real part) vs
+   the sidecar event times (or, for windows whose clip had no sidecar, the onsets of the real
+   audio), P/R/F1 at ±100 ms per clip and pooled, AP, onset-count accuracy, mean |offset|, the AV
+   offset; with a classifier also IS (whole set, and the mean ± std over ``eval.is_splits``
+   splits) of its probabilities, FID of its features against the real **train** clips, NDB
    (K = ``eval.ndb_k`` k-means cells of the train clips' pooled log-spectrograms, α =
-   ``eval.ndb_alpha``) and its per-class breakdown; retrieval accuracy (overall and averaged over
-   classes); synchronisation: onsets of the audio vs the sidecar event times (or, for windows
-   whose clip had no sidecar, the onsets of the real audio), P/R/F1 at ±100 ms, AP, onset-count
-   accuracy, mean |offset|, and the AV offset maximising the cross-correlation of the audio's
-   onset envelope with P_act;
-5. writes ``report.json``, ``report.md`` (atomically), ``rainbowgrams.png`` and
-   ``spectrograms.png`` (one test window per class: real, then each model) into ``out_dir``.
+   ``eval.ndb_alpha``) and its per-class breakdown, retrieval accuracy;
+5. writes ``report.json``, ``report.md``, ``rainbowgrams.png`` and ``spectrograms.png`` (one test
+   window per class: real, then each model) into ``out_dir``, each atomically.
 """
 
 from __future__ import annotations
@@ -43,14 +41,16 @@ import time
 
 import numpy as np
 
-__all__ = ["evaluate_models", "format_report_md", "VARIANTS", "REAL_ROW"]
+from foleygan_tf.audio.onsets import ONSET_WINDOW_S
+from foleygan_tf.evaluation.guidance_variants import VARIANT_LABELS, VARIANTS
+
+__all__ = ["evaluate_models", "format_report_md", "format_summary", "VARIANTS", "REAL_ROW"]
 
 REAL_ROW = "Real data"
-VARIANTS = ("normal", "off", "shuffled")
-VARIANT_LABELS = {"normal": "", "off": "guidance off", "shuffled": "shuffled guidance"}
 REPORT_JSON, REPORT_MD = "report.json", "report.md"
 RAINBOW_PNG, SPECTRO_PNG = "rainbowgrams.png", "spectrograms.png"
 FORMAT = "foleygan_tf.evaluation_report"
+FORMAT_VERSION = 2
 
 
 # ---- inputs ---------------------------------------------------------------------------------
@@ -58,8 +58,9 @@ FORMAT = "foleygan_tf.evaluation_report"
 @dataclasses.dataclass
 class TestWindows:
     """The scored windows: ``waves`` [N, clip_samples], ``labels`` [N], ``events`` (N arrays of
-    valid event times, s), ``has_events`` [N] bool, ``fps`` [N], ``p_act`` (N arrays, one value per
-    frame pair; empty without a guidance source), ``clip_ids``."""
+    event times, s), ``has_events`` [N] bool, ``fps`` [N], ``p_act`` (N arrays, one value per
+    frame pair; empty without a guidance source), ``clip_ids``, ``valid_seconds`` [N] (the real
+    content of a window cut at its clip's end; the rest is padding)."""
 
     waves: np.ndarray
     labels: np.ndarray
@@ -68,6 +69,7 @@ class TestWindows:
     fps: np.ndarray
     p_act: list
     clip_ids: list
+    valid_seconds: np.ndarray
 
 
 class _Generator:
@@ -223,12 +225,13 @@ def load_test_windows(shards_dir, config, guidance=None, limit=None, batch_size:
 
     from foleygan_tf.data.pipeline import example_dataset
 
-    keys = ("frames", "num_frames", "label", "fps", "events", "num_events", "has_events", "clip_id", "wave")
+    keys = ("frames", "num_frames", "label", "fps", "events", "num_events", "has_events", "clip_id", "wave",
+            "valid_seconds")
     ds = example_dataset(shards_dir, "test", config, training=False)
     if limit is not None:
         ds = ds.take(int(limit))
     ds = ds.map(lambda e: {k: e[k] for k in keys}).padded_batch(batch_size).prefetch(tf.data.AUTOTUNE)
-    waves, labels, events, has, fps, p_act, ids = [], [], [], [], [], [], []
+    waves, labels, events, has, fps, p_act, ids, valid = [], [], [], [], [], [], [], []
     for b in ds:
         n = int(b["label"].shape[0])
         waves.append(b["wave"].numpy())
@@ -238,11 +241,12 @@ def load_test_windows(shards_dir, config, guidance=None, limit=None, batch_size:
         has += [bool(x) for x in b["has_events"].numpy()]
         fps += b["fps"].numpy().tolist()
         ids += [x.decode() for x in b["clip_id"].numpy()]
+        valid += b["valid_seconds"].numpy().tolist()
         p_act += guidance.p_act(b) if guidance is not None else [np.zeros(0, np.float32)] * n
     if not labels:
         raise ValueError(f"{shards_dir}: the test split has no examples")
     return TestWindows(np.concatenate(waves).astype(np.float32), np.asarray(labels, np.int64), events,
-                       np.asarray(has), np.asarray(fps, np.float32), p_act, ids)
+                       np.asarray(has), np.asarray(fps, np.float32), p_act, ids, np.asarray(valid, np.float64))
 
 
 # ---- per-row computations -------------------------------------------------------------------
@@ -263,125 +267,70 @@ def ndb_vectors(waves, audio_cfg, grid: int, batch_size: int = 64) -> np.ndarray
     return np.concatenate(out) if out else np.zeros((0, g * g), np.float32)
 
 
-def _derangement(labels, rng) -> np.ndarray:
-    """A permutation without fixed points; within each class where the class has ≥ 2 windows."""
-    labels = np.asarray(labels)
-    n = len(labels)
-    perm = np.arange(n)
-    singles = []
-    for c in np.unique(labels):
-        idx = np.flatnonzero(labels == c)
-        if len(idx) < 2:
-            singles += idx.tolist()
-            continue
-        idx = rng.permutation(idx)
-        perm[idx] = np.roll(idx, -1)
-    if len(singles) >= 2:
-        singles = rng.permutation(singles)
-        perm[singles] = np.roll(singles, -1)
-    elif len(singles) == 1 and n > 1:
-        a = singles[0]
-        b = int(rng.choice([i for i in range(n) if i != a]))
-        perm[a], perm[b] = perm[b], a
-    return perm
+class _Quality:
+    """The classifier metrics of a row (IS, FID, NDB, retrieval accuracy) against the real train
+    windows: features and NDB cells of the train windows are computed once."""
 
+    def __init__(self, clf, shards_dir, cfg, seed: int):
+        from foleygan_tf.data.pipeline import example_dataset
+        from foleygan_tf.evaluation.metrics import NDBBins
 
-def _guidance_batch(p_list, fps, audio_cfg, codec):
-    """S_act ``[B, R, R, 3]`` and curve ``[B, R]`` for a batch of P_act arrays (zeros if empty)."""
-    from foleygan_tf.models.action_spectrogram import action_spectrogram
+        self.clf, self.cfg = clf, cfg
+        waves, labels = [], []
+        for e in example_dataset(shards_dir, "train", clf.config, training=False).batch(64):
+            waves.append(e["wave"].numpy())
+            labels.append(e["label"].numpy())
+        waves = np.concatenate(waves)
+        self.train_labels = np.concatenate(labels).astype(np.int64)
+        self.train_feats = self.clf.predict_waves(waves)["features"]
+        self.bins = NDBBins(ndb_vectors(waves, clf.config.audio, cfg.eval.ndb_grid), int(cfg.eval.ndb_k), seed)
 
-    lengths = np.array([max(1, len(p)) for p in p_list], np.int32)
-    p = np.zeros((len(p_list), int(lengths.max())), np.float32)
-    for i, x in enumerate(p_list):
-        p[i, : len(x)] = x
-    s, steps = action_spectrogram(p, np.asarray(fps, np.float32), audio_cfg, lengths=lengths, codec=codec,
-                                  with_steps=True)
-    return np.asarray(s, np.float32), np.asarray(steps, np.float32)
+    def score(self, waves, labels) -> dict:
+        """``{"is", "fid", "ndb", "ndb_per_class", "accuracy"}`` of waves ``[N, clip_samples]``."""
+        from foleygan_tf.evaluation.metrics import frechet_distance, inception_score, ndb_from_cells, retrieval_accuracy
 
+        cfg, class_names = self.cfg, list(self.clf.config.class_names)
+        out = self.clf.predict_waves(waves)
+        probs, feats = out["probs"], out["features"]
+        cells = self.bins.cells(ndb_vectors(waves, self.clf.config.audio, cfg.eval.ndb_grid))
+        train_cells = self.bins.train_cells
+        n = len(probs)
+        whole = inception_score(probs)[0]
+        splits = min(int(cfg.eval.is_splits), n)
+        mean, std = inception_score(probs, splits=splits)
+        k, alpha = int(cfg.eval.ndb_k), float(cfg.eval.ndb_alpha)
+        nd = ndb_from_cells(train_cells, cells, k, alpha)
+        per_class = {}
+        for c, name in enumerate(class_names):
+            tr, ge = train_cells[self.train_labels == c], cells[labels == c]
+            if len(tr) and len(ge):
+                r = ndb_from_cells(tr, ge, k, alpha)
+                per_class[name] = {"ndb": r["ndb"], "ndb_over_k": r["ndb_over_k"], "train": len(tr),
+                                   "generated": len(ge)}
+        acc = retrieval_accuracy(probs, labels, len(class_names))
+        return {
+            "is": {"whole": whole, "split_mean": mean, "split_std": std, "splits": splits},
+            "fid": frechet_distance(feats, self.train_feats) if n >= 2 else None,
+            "ndb": {k_: nd[k_] for k_ in ("ndb", "ndb_over_k", "k", "alpha", "js_divergence",
+                                          "train_proportions", "generated_proportions", "different")},
+            "ndb_per_class": per_class,
+            "accuracy": {"accuracy": acc["accuracy"], "average_accuracy": acc["average_accuracy"],
+                         "per_class": {class_names[c]: v for c, v in acc["per_class"].items()}},
+        }
 
-def clip_sync(wave, reference, p_act, fps, sample_rate, window) -> dict:
-    """Sync scores of one clip: :func:`onset_scores` of the wave's onsets (ranked by envelope
-    strength for AP) vs ``reference`` times, plus ``av_offset_s`` (cross-correlation of the onset
-    envelope with P_act placed at the pair times ``(t + 0.5) / fps``, linearly interpolated to
-    the envelope frames, 0 outside; ``None`` when P_act or the envelope is flat),
-    ``av_correlation`` (Pearson r of the two at lag 0) and the matched offsets (ms)."""
-    import librosa
+    def settings(self, clf_path) -> dict:
+        from foleygan_tf.evaluation.classifier import resolve_backbone
 
-    from foleygan_tf.evaluation.audio_checks import SILENCE_RMS, rms
-    from foleygan_tf.evaluation.sync import (ONSET_DELTA, ONSET_HOP_S, av_offset, match_onsets, onset_envelope,
-                                             onset_scores)
-
-    wave = np.asarray(wave, np.float32)
-    env, rate = onset_envelope(wave, sample_rate)
-    if rms(wave) >= SILENCE_RMS and env.max() > 0:
-        hop = max(1, int(round(sample_rate * ONSET_HOP_S)))
-        frames = librosa.onset.onset_detect(onset_envelope=env, sr=sample_rate, hop_length=hop,
-                                            delta=ONSET_DELTA, backtrack=False, units="frames")
-    else:
-        frames = np.zeros(0, int)
-    est = frames / rate
-    scores = onset_scores(reference, est, window, estimated_strength=env[frames] if len(frames) else None)
-    scores["offsets_ms"] = [abs(r - e) * 1000.0 for r, e in match_onsets(reference, est, window)]
-    scores["av_offset_s"] = scores["av_correlation"] = None
-    p = np.asarray(p_act, np.float64)
-    if len(p) >= 2 and np.ptp(p) > 1e-6 and np.ptp(env) > 0:
-        t_env = np.arange(len(env)) / rate
-        curve = np.interp(t_env, (np.arange(len(p)) + 0.5) / float(fps), p, left=0.0, right=0.0)
-        if np.ptp(curve) > 1e-6:
-            scores["av_offset_s"] = av_offset(env, curve, rate)
-            scores["av_correlation"] = float(np.corrcoef(env, curve)[0, 1])
-    return scores
-
-
-def summarize_sync(per_clip: list, kinds: list) -> dict:
-    """Row sync numbers: means over the clips with ≥ 1 reference onset of ``precision``,
-    ``recall``, ``f1``, ``onset_accuracy``, ``average_precision``; ``mean_abs_offset_ms`` over all
-    matched pairs; ``av_offset_ms`` (median, signed: + = audio late) and ``av_abs_offset_ms``
-    (mean |·|) and ``av_correlation`` (mean Pearson r at lag 0) over the clips with a defined AV
-    offset; ``reference``: scored clips per reference kind."""
-    scored = [c for c in per_clip if c["num_reference"] > 0]
-    out = {"clips_scored": len(scored),
-           "reference": {k: int(sum(1 for c, kk in zip(per_clip, kinds) if kk == k and c["num_reference"] > 0))
-                         for k in ("events", "real_onsets")}}
-    for key in ("precision", "recall", "f1", "onset_accuracy", "average_precision"):
-        out[key] = float(np.mean([c[key] for c in scored])) if scored else None
-    offsets = [o for c in scored for o in c["offsets_ms"]]
-    out["mean_abs_offset_ms"] = float(np.mean(offsets)) if offsets else None
-    out["matched_onsets"] = len(offsets)
-    av = [c["av_offset_s"] for c in per_clip if c["av_offset_s"] is not None]
-    out["av_clips"] = len(av)
-    out["av_offset_ms"] = float(np.median(av) * 1000.0) if av else None
-    out["av_abs_offset_ms"] = float(np.mean(np.abs(av)) * 1000.0) if av else None
-    corr = [c["av_correlation"] for c in per_clip if c["av_correlation"] is not None]
-    out["av_correlation"] = float(np.mean(corr)) if corr else None
-    return out
-
-
-def _quality(probs, feats, cells, labels, train_feats, bins_train_cells, train_labels, cfg, class_names) -> dict:
-    from foleygan_tf.evaluation.metrics import frechet_distance, inception_score, ndb_from_cells, retrieval_accuracy
-
-    n = len(probs)
-    whole = inception_score(probs)[0]
-    splits = min(int(cfg.eval.is_splits), n)
-    mean, std = inception_score(probs, splits=splits)
-    k, alpha = int(cfg.eval.ndb_k), float(cfg.eval.ndb_alpha)
-    nd = ndb_from_cells(bins_train_cells, cells, k, alpha)
-    per_class = {}
-    for c, name in enumerate(class_names):
-        tr, ge = bins_train_cells[train_labels == c], cells[labels == c]
-        if len(tr) and len(ge):
-            r = ndb_from_cells(tr, ge, k, alpha)
-            per_class[name] = {"ndb": r["ndb"], "ndb_over_k": r["ndb_over_k"], "train": len(tr), "generated": len(ge)}
-    acc = retrieval_accuracy(probs, labels, len(class_names))
-    return {
-        "is": {"whole": whole, "split_mean": mean, "split_std": std, "splits": splits},
-        "fid": frechet_distance(feats, train_feats) if n >= 2 else None,
-        "ndb": {k_: nd[k_] for k_ in ("ndb", "ndb_over_k", "k", "alpha", "js_divergence",
-                                      "train_proportions", "generated_proportions", "different")},
-        "ndb_per_class": per_class,
-        "accuracy": {"accuracy": acc["accuracy"], "average_accuracy": acc["average_accuracy"],
-                     "per_class": {class_names[c]: v for c, v in acc["per_class"].items()}},
-    }
+        cfg, c = self.cfg, self.clf.config
+        return {
+            "classifier": {"path": os.path.abspath(clf_path) if clf_path else None, "backbone": resolve_backbone(c),
+                           "encoding": c.eval.classifier_encoding, "feature_dim": int(self.train_feats.shape[1])},
+            "train_windows": int(len(self.train_labels)),
+            "ndb": {"k": int(cfg.eval.ndb_k), "alpha": float(cfg.eval.ndb_alpha),
+                    "grid": min(int(cfg.eval.ndb_grid), int(c.audio.image_size)),
+                    "space": "log-magnitude STFT (codec stft ch0), area-pooled", "kmeans_seed": int(self.bins.seed)},
+            "is_splits": int(cfg.eval.is_splits),
+        }
 
 
 # ---- the driver -----------------------------------------------------------------------------
@@ -396,47 +345,26 @@ def _check_geometry(what, cfg, ref, ref_name):
         raise ValueError(f"{what} does not match {ref_name}: {'; '.join(problems)}")
 
 
-def evaluate_models(shards_dir, classifier, models, out_dir=None, *, trn=None, config=None,
-                    variants=("normal",), limit: int | None = None, seed: int = 0, batch_size: int = 16,
-                    truncation: float | None = None, plots: bool = True, progress: bool = True) -> dict:
-    """Score the real test clips and every model (module docstring) and write the report.
+def _check_shards(what, cfg, manifest, shards_dir):
+    """One-line ``ValueError`` unless ``cfg`` has the shards' sample rate, clip length and classes."""
+    a = cfg.audio
+    problems = [f"{name} {mine} ≠ {manifest[key]}" for name, key, mine in (
+        ("sample_rate", "sample_rate", a.sample_rate), ("clip_samples", "clip_samples", a.clip_samples))
+        if mine != manifest[key]]
+    if list(cfg.class_names) != list(manifest["class_names"]):
+        problems.append("different class names")
+    if problems:
+        raise ValueError(f"{what} does not match the shards {shards_dir} (preset {manifest.get('preset')!r}): "
+                         f"{'; '.join(problems)}")
 
-    Args:
-      shards_dir: ``foleygan prepare`` output (test split scored, train split = reference).
-      classifier: a ``foleygan train classifier`` run directory or a loaded ``RetrievalClassifier``.
-      models: ``{name: path}`` or ``[(name, path), …]`` (GAN run dirs or exported models; a
-        path may also be a generator-like object, see ``_CustomGenerator``).
-      out_dir: where ``report.json``/``report.md``/PNGs go (``None``: nothing written).
-      trn: guidance source (TRN run dir or TRN SavedModel; default: the first export's ``trn/``).
-      config: eval settings (``config.eval``); default the classifier's config. Its audio geometry
-        and classes must match the classifier's.
-      variants: subset of :data:`VARIANTS`.
-      limit: score only the first ``limit`` test windows.
-      seed: z seed; also seeds the shuffled-guidance derangement and k-means.
-      truncation: z truncation (default each model's ``gan.truncation``).
 
-    Returns the ``report.json`` dict.
-    """
-    import tensorflow as tf
-    from tqdm.auto import tqdm
+def _open_classifier(classifier, config, manifest, shards_dir):
+    """``(classifier, run dir or None, eval config)`` — the classifier loaded after the checks."""
+    from foleygan_tf.config import Config
+    from foleygan_tf.evaluation.classifier import load_classifier
 
-    from foleygan_tf.audio import SpectrogramCodec
-    from foleygan_tf.data.pipeline import example_dataset, read_manifest
-    from foleygan_tf.evaluation.classifier import load_classifier, resolve_backbone
-    from foleygan_tf.evaluation.metrics import NDBBins
-    from foleygan_tf.evaluation.sync import ONSET_WINDOW_S
-    from foleygan_tf.models.sampling import sample_z
-
-    t0 = time.perf_counter()
-    unknown = set(variants) - set(VARIANTS)
-    if unknown or not variants:
-        raise ValueError(f"variants must be a non-empty subset of {VARIANTS}, got {list(variants)}")
-    if not os.path.isdir(shards_dir):
-        raise FileNotFoundError(f"{shards_dir}: no such shards directory (run `foleygan prepare`)")
     clf_path = classifier if isinstance(classifier, (str, os.PathLike)) else None
     if clf_path is not None:
-        from foleygan_tf.config import Config
-
         if not os.path.isfile(os.path.join(clf_path, "config.json")):
             raise FileNotFoundError(f"{os.path.join(clf_path, 'config.json')}: not found — is {clf_path} a "
                                     "`foleygan train classifier` run directory?")
@@ -445,79 +373,107 @@ def evaluate_models(shards_dir, classifier, models, out_dir=None, *, trn=None, c
         clf_config = classifier.config
     cfg = config or clf_config
     _check_geometry("the preset/config", cfg, clf_config, f"the classifier {clf_path or ''}".strip())
-    manifest = read_manifest(shards_dir)
-    if manifest["sample_rate"] != clf_config.audio.sample_rate or \
-            manifest["clip_samples"] != clf_config.audio.clip_samples or \
-            list(manifest["class_names"]) != list(clf_config.class_names):
-        raise ValueError(f"{shards_dir}: shards prepared with preset {manifest.get('preset')!r} do not match the "
-                         f"classifier ({clf_config.name!r}: {clf_config.audio.sample_rate} Hz, "
-                         f"{clf_config.audio.clip_samples} samples)")
+    _check_shards(f"the classifier {clf_path or ''}".strip(), clf_config, manifest, shards_dir)
     k = int(cfg.eval.ndb_k)
     n_train = int(manifest["splits"]["train"]["examples"])
     if n_train < k:
         raise ValueError(f"{shards_dir}: NDB with K={k} needs ≥ {k} train windows, the split has "
                          f"{n_train} — lower it with --set eval.ndb_k=N")
+    return (load_classifier(clf_path) if clf_path is not None else classifier), clf_path, cfg
+
+
+def _sync_row(waves, test: TestWindows, references, kinds, sample_rate, class_names) -> dict:
+    """:func:`~foleygan_tf.evaluation.sync.summarize_sync` of one row: each window's wave cut to
+    its real content, scored against its reference onsets in that span and its own P_act."""
+    from foleygan_tf.evaluation.sync import clip_sync, summarize_sync
+
+    per_clip = []
+    for i, wave in enumerate(waves):
+        seconds = min(len(wave) / sample_rate, test.valid_seconds[i] or len(wave) / sample_rate)
+        ref = np.asarray(references[i], np.float64)
+        per_clip.append(clip_sync(wave[: int(round(seconds * sample_rate))], ref[ref < seconds], test.p_act[i],
+                                  test.fps[i], sample_rate))
+    return summarize_sync(per_clip, kinds, [class_names[int(c)] for c in test.labels])
+
+
+def evaluate_models(shards_dir, models, out_dir=None, *, classifier=None, trn=None, config=None,
+                    variants=("normal",), limit: int | None = None, seed: int = 0, batch_size: int = 16,
+                    truncation: float | None = None, plots: bool = True, progress: bool = True) -> dict:
+    """Score the real test clips and every model (module docstring) and write the report.
+
+    Args:
+      shards_dir: ``foleygan prepare`` output (test split scored; train split = the classifier
+        metrics' reference).
+      models: ``{name: path}`` or ``[(name, path), …]`` (GAN run dirs or exported models; a
+        path may also be a generator-like object, see ``_CustomGenerator``).
+      out_dir: where ``report.json``/``report.md``/PNGs go (``None``: nothing written).
+      classifier: a ``foleygan train classifier`` run directory or a loaded ``RetrievalClassifier``
+        for IS / FID / NDB / retrieval accuracy; ``None``: the report has the sync scores only.
+      trn: guidance source (TRN run dir or TRN SavedModel; default: the first export's ``trn/``).
+      config: the classifier metrics' settings (``config.eval``); default the classifier's config.
+        Its audio geometry and classes must match the classifier's.
+      variants: guidance variants (:data:`VARIANTS`).
+      limit: score only the first ``limit`` test windows.
+      seed: z seed; also seeds the swapped-guidance derangement and k-means.
+      truncation: z truncation (default each model's ``gan.truncation``).
+
+    Returns the ``report.json`` dict.
+    """
+    import tensorflow as tf
+    from tqdm.auto import tqdm
+
+    from foleygan_tf.audio import SpectrogramCodec
+    from foleygan_tf.audio.onsets import detect_onsets
+    from foleygan_tf.data.pipeline import read_manifest
+    from foleygan_tf.evaluation.guidance_variants import check_variants, guidance_inputs, variant_guidance
+    from foleygan_tf.models.sampling import sample_z
+
+    t0 = time.perf_counter()
+    variants = check_variants(variants)
+    if not os.path.isdir(shards_dir):
+        raise FileNotFoundError(f"{shards_dir}: no such shards directory (run `foleygan prepare`)")
+    manifest = read_manifest(shards_dir)
+    clf = clf_path = None
+    if classifier is not None:
+        clf, clf_path, cfg = _open_classifier(classifier, config, manifest, shards_dir)
     items = list(models.items()) if isinstance(models, dict) else [tuple(m) for m in models]
     names = [n for n, _ in items]
+    if not items:
+        raise ValueError("no model to evaluate")
     if len(set(names)) != len(names) or REAL_ROW in names:
         raise ValueError(f"model names must be unique and not {REAL_ROW!r}: {names}")
     gens = [_Generator(n, p) if isinstance(p, (str, os.PathLike)) else _CustomGenerator(n, p) for n, p in items]
     for g in gens:
-        _check_geometry(f"model {g.name!r} ({g.path})", g.config, clf_config, "the classifier")
+        _check_shards(f"model {g.name!r} ({g.path})", g.config, manifest, shards_dir)
     trn_path = trn or next((g.trn_dir for g in gens if g.trn_dir), None)
     guided = [g.name for g in gens if g.guidance != "none"]
     if trn_path is None and guided:
         raise ValueError(f"model(s) {guided} use visual guidance: give --trn (a TRN run directory or TRN SavedModel)")
     guidance = _open_guidance(trn_path)
-    clf = classifier if clf_path is None else load_classifier(clf_path)
 
-    sr = int(clf.config.audio.sample_rate)
-    class_names = list(clf.config.class_names)
-    window = ONSET_WINDOW_S
-    test = load_test_windows(shards_dir, clf.config, guidance, limit, batch_size)
+    sr = int(manifest["sample_rate"])
+    class_names = list(manifest["class_names"])
+    test = load_test_windows(shards_dir, clf.config if clf else None, guidance, limit, batch_size)
     n = len(test.labels)
-    if "shuffled" in variants and n < 2 and guided:
-        raise ValueError("the shuffled-guidance variant needs ≥ 2 test windows")
+    if "swapped" in variants and n < 2 and guided:
+        raise ValueError("the swapped-guidance variant needs ≥ 2 test windows")
+    quality = _Quality(clf, shards_dir, cfg, seed) if clf else None
 
-    # reference: the real train clips
-    train_waves, train_labels = [], []
-    for e in example_dataset(shards_dir, "train", clf.config, training=False).batch(64):
-        train_waves.append(e["wave"].numpy())
-        train_labels.append(e["label"].numpy())
-    train_waves, train_labels = np.concatenate(train_waves), np.concatenate(train_labels).astype(np.int64)
-    train_feats = clf.predict_waves(train_waves)["features"]
-    bins = NDBBins(ndb_vectors(train_waves, clf.config.audio, cfg.eval.ndb_grid), k, seed)
-    del train_waves
+    # reference onsets: the sidecar events, else the real audio's onsets (not a reference for itself)
+    kinds = ["events" if h else "real_onsets" for h in test.has_events]
+    references = [test.events[i] if test.has_events[i] else detect_onsets(w, sr) for i, w in enumerate(test.waves)]
+    real_references = [r if k == "events" else np.zeros(0) for r, k in zip(references, kinds)]
 
-    def score(waves, p_acts, fpss, real: bool):
-        out = clf.predict_waves(waves)
-        cells = bins.cells(ndb_vectors(waves, clf.config.audio, cfg.eval.ndb_grid))
-        row = _quality(out["probs"], out["features"], cells, test.labels, train_feats, bins.train_cells,
-                       train_labels, cfg, class_names)
-        per_clip, kinds = [], []
-        for i in range(n):
-            if test.has_events[i]:
-                ref, kind = test.events[i], "events"
-            elif real:
-                ref, kind = np.zeros(0), "real_onsets"   # the real audio is its own reference: not scored
-            else:
-                ref, kind = real_onsets[i], "real_onsets"
-            per_clip.append(clip_sync(waves[i], ref, p_acts[i], fpss[i], sr, window))
-            kinds.append(kind)
-        row["sync"] = summarize_sync(per_clip, kinds)
+    def score(waves, refs):
+        row = quality.score(waves, test.labels) if quality else {}
+        row["sync"] = _sync_row(waves, test, refs, kinds, sr, class_names)
         return row
 
-    from foleygan_tf.evaluation.sync import detect_onsets
-
-    real_onsets = [None if test.has_events[i] else detect_onsets(w, sr) for i, w in enumerate(test.waves)]
-    rows = [{"name": REAL_ROW, "kind": "real", "variant": None, **score(test.waves, test.p_act, test.fps, True)}]
+    rows = [{"name": REAL_ROW, "kind": "real", "variant": None, **score(test.waves, real_references)}]
     examples = {}   # row name → waves of the plotted windows
     plot_idx = [int(np.flatnonzero(test.labels == c)[0]) for c in range(len(class_names)) if np.any(test.labels == c)]
     examples[REAL_ROW] = [test.waves[i] for i in plot_idx]
 
-    rng = np.random.default_rng(seed)
-    perm = _derangement(test.labels, rng) if n > 1 else np.arange(n)
-    zero_p = [np.zeros(max(1, len(p)), np.float32) for p in test.p_act]
     onehot = np.eye(len(class_names), dtype=np.float32)[test.labels]
     for g in gens:
         z = sample_z(n, g.config.gan.z_dim, g.config.gan.truncation if truncation is None else truncation,
@@ -526,51 +482,38 @@ def evaluate_models(shards_dir, classifier, models, out_dir=None, *, trn=None, c
         for variant in variants:
             if variant != "normal" and g.guidance == "none":
                 continue
-            if variant == "normal":
-                p_use, fps_use = test.p_act, test.fps
-            elif variant == "off":
-                p_use, fps_use = zero_p, test.fps
-            else:
-                p_use, fps_use = [test.p_act[j] for j in perm], test.fps[perm]
+            p_use, fps_use = variant_guidance(variant, test.p_act, test.fps, test.labels, seed)
             name = g.name if variant == "normal" else f"{g.name} ({VARIANT_LABELS[variant]})"
             waves = []
             bar = tqdm(range(0, n, batch_size), desc=f"generating {name}", unit="batch", disable=not progress,
                        leave=False)
             for b in bar:
                 sl = slice(b, b + batch_size)
-                s_act, curve = _guidance_batch(p_use[sl], fps_use[sl], g.config.audio, codec)
+                s_act, curve = guidance_inputs(p_use[sl], fps_use[sl], g.config.audio, codec)
                 waves.append(g.serve(z[sl], onehot[sl], s_act, curve))
             waves = np.concatenate(waves)
             if not np.all(np.isfinite(waves)):
                 raise ValueError(f"model {g.name!r} generated non-finite audio")
             # sync is always measured against the window's *own* P_act (the video the audio is for)
-            row = {"name": name, "kind": "model", "model": g.name,
-                   "path": os.path.abspath(g.path) if g.kind != "object" else g.path,
-                   "source": g.kind, "variant": variant, "guidance": g.guidance,
-                   "encoding": g.config.audio.encoding, **score(waves, test.p_act, test.fps, False)}
-            rows.append(row)
+            rows.append({"name": name, "kind": "model", "model": g.name,
+                         "path": os.path.abspath(g.path) if g.kind != "object" else g.path,
+                         "source": g.kind, "variant": variant, "guidance": g.guidance,
+                         "encoding": g.config.audio.encoding, **score(waves, references)})
             examples[name] = [waves[i] for i in plot_idx]
 
     report = {
-        "format": FORMAT, "format_version": 1,
+        "format": FORMAT, "format_version": FORMAT_VERSION,
         "settings": {
             "shards_dir": os.path.abspath(shards_dir), "preset": manifest.get("preset"),
-            "test_windows": int(n), "train_windows": int(len(train_labels)), "limit": limit,
-            "classifier": {"path": os.path.abspath(clf_path) if clf_path else None,
-                           "backbone": resolve_backbone(clf.config),
-                           "encoding": clf.config.eval.classifier_encoding,
-                           "feature_dim": int(train_feats.shape[1])},
+            "test_windows": int(n), "limit": limit, "classifier": None,
             "guidance_source": None if guidance is None else {"path": os.path.abspath(guidance.path),
                                                               "p_act_follows": guidance.follows},
             "seed": int(seed), "truncation": truncation, "variants": list(variants),
-            "ndb": {"k": k, "alpha": float(cfg.eval.ndb_alpha), "grid": min(int(cfg.eval.ndb_grid),
-                                                                          int(clf.config.audio.image_size)),
-                    "space": "log-magnitude STFT (codec stft ch0), area-pooled", "kmeans_seed": int(seed)},
-            "is_splits": int(cfg.eval.is_splits), "onset_window_s": window,
-            "sample_rate": sr, "class_names": class_names,
+            "onset_window_s": ONSET_WINDOW_S, "sample_rate": sr, "class_names": class_names,
             "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
                         "cpus": os.cpu_count(), "tensorflow": tf.__version__},
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            **(quality.settings(clf_path) if quality else {}),
         },
         "rows": rows,
         "figures": {},
@@ -583,7 +526,7 @@ def evaluate_models(shards_dir, classifier, models, out_dir=None, *, trn=None, c
             cols = list(examples)
             grid = [[examples[c][j] for c in cols] for j in range(len(plot_idx))]
             row_names = [class_names[int(test.labels[i])] for i in plot_idx]
-            a = clf.config.audio
+            a = (clf.config if clf else gens[0].config).audio
             plot_rainbowgrams(os.path.join(out_dir, RAINBOW_PNG), grid, row_names, cols, sr, a.frame_length,
                               a.frame_step)
             plot_spectrogram_grid(os.path.join(out_dir, SPECTRO_PNG), grid, row_names, cols, sr, a.frame_length,
@@ -598,98 +541,115 @@ def evaluate_models(shards_dir, classifier, models, out_dir=None, *, trn=None, c
 
 # ---- output ---------------------------------------------------------------------------------
 
-def _write_text_atomic(path: str, text: str) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def write_report(report: dict, out_dir: str) -> None:
     """``out_dir/report.json`` and ``out_dir/report.md`` (each atomic)."""
-    _write_text_atomic(os.path.join(out_dir, REPORT_JSON), json.dumps(report, indent=1, default=_json_default))
-    _write_text_atomic(os.path.join(out_dir, REPORT_MD), format_report_md(report))
+    from foleygan_tf.atomic import write_json, write_text
 
-
-def _json_default(o):
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"not JSON serialisable: {type(o)}")
+    write_json(os.path.join(out_dir, REPORT_JSON), report)
+    write_text(os.path.join(out_dir, REPORT_MD), format_report_md(report))
 
 
 def _f(x, fmt="{:.2f}"):
     return "—" if x is None or (isinstance(x, float) and not np.isfinite(x)) else fmt.format(x)
 
 
+def _pooled(sync: dict, key: str) -> float | None:
+    return None if sync["pooled"] is None else sync["pooled"][key]
+
+
+def format_summary(report: dict) -> str:
+    """One line per row: pooled onset P/R/F1 (and the mean F1 over clips), then the classifier
+    metrics when the report has them."""
+    lines = []
+    for r in report["rows"]:
+        y = r["sync"]
+        line = (f"{r['name']}: onset F1 {_f(_pooled(y, 'f1'))} (P {_f(_pooled(y, 'precision'))}, "
+                f"R {_f(_pooled(y, 'recall'))}; mean over {y['clips_scored']} clips {_f(y['f1'])})")
+        if "is" in r:
+            line += (f", IS {r['is']['whole']:.2f}, FID {_f(r['fid'], '{:.1f}')}, NDB {r['ndb']['ndb']}/"
+                     f"{r['ndb']['k']}, average accuracy {100 * r['accuracy']['average_accuracy']:.1f} %")
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def format_report_md(report: dict) -> str:
-    """The Markdown report: settings, Table I/II-style quality table, sync table, Table III-style
-    per-class NDB (when ≥ 2 model rows), figures."""
+    """The Markdown report: settings, the sync table and its per-class pooled F1, and with a
+    classifier the Table I/II-style quality table and the Table III-style per-class NDB (when ≥ 2
+    model rows); figures."""
     s = report["settings"]
     rows = report["rows"]
-    lines = ["# FoleyGAN evaluation report", ""]
     clf = s["classifier"]
     gsrc = s["guidance_source"]
+    lines = ["# FoleyGAN evaluation report", ""]
     lines += [
         f"- test split: {s['test_windows']} windows of `{s['shards_dir']}` (preset `{s['preset']}`, "
-        f"{s['sample_rate']} Hz); reference (FID, NDB): {s['train_windows']} real **train** windows",
-        f"- retrieval classifier: `{clf['path']}` ({clf['backbone']}, input: log magnitude of the "
-        f"`{clf['encoding']}` encoding, {clf['feature_dim']}-d features for FID)",
-        f"- guidance source: " + (f"`{gsrc['path']}` — P_act follows the {gsrc['p_act_follows']}" if gsrc else "none"),
+        f"{s['sample_rate']} Hz)" + (f"; reference (FID, NDB): {s['train_windows']} real **train** windows"
+                                     if clf else ""),
+        "- retrieval classifier: " + (f"`{clf['path']}` ({clf['backbone']}, input: log magnitude of the "
+                                      f"`{clf['encoding']}` encoding, {clf['feature_dim']}-d features for FID)"
+                                      if clf else "none (sync scores only)"),
+        "- guidance source: " + (f"`{gsrc['path']}` — P_act follows the {gsrc['p_act_follows']}" if gsrc else "none"),
         f"- generation: class = the window's label, z seed {s['seed']}, truncation "
-        f"{s['truncation'] if s['truncation'] is not None else 'per model (gan.truncation)'}",
-        f"- IS: whole set (TF-GAN variant) and mean ± std over {s['is_splits']} splits (OpenAI variant); "
-        f"NDB: K = {s['ndb']['k']}, α = {s['ndb']['alpha']}, {s['ndb']['grid']}×{s['ndb']['grid']} pooled "
-        f"log-spectrograms, k-means seed {s['ndb']['kmeans_seed']}; onsets matched within "
-        f"±{s['onset_window_s'] * 1000:.0f} ms",
-        f"- machine: {s['machine']['platform']}, {s['machine']['cpus']} CPUs, TensorFlow "
-        f"{s['machine']['tensorflow']}; {s.get('seconds', 0):.0f} s; {s['created']}",
-        "",
-        "## Quality (Tables I/II layout)",
-        "",
-        "| Samples | IS | IS (splits) | FID | NDB | NDB/K | Average accuracy (%) | Accuracy (%) |",
-        "|---|---|---|---|---|---|---|---|",
+        f"{s['truncation'] if s['truncation'] is not None else 'per model (gan.truncation)'}; guidance variants "
+        f"{', '.join(s['variants'])} (swapped: one derangement within the class, seed {s['seed']})",
+        f"- onsets matched within ±{s['onset_window_s'] * 1000:.0f} ms",
     ]
-    for r in rows:
-        i = r["is"]
-        lines.append(f"| {r['name']} | {_f(i['whole'])} | {_f(i['split_mean'])} ± {_f(i['split_std'])} | "
-                     f"{_f(r['fid'], '{:.1f}')} | {r['ndb']['ndb']} | {_f(r['ndb']['ndb_over_k'])} | "
-                     f"{_f(100 * r['accuracy']['average_accuracy'])} | {_f(100 * r['accuracy']['accuracy'])} |")
+    if clf:
+        lines.append(f"- IS: whole set (TF-GAN variant) and mean ± std over {s['is_splits']} splits (OpenAI "
+                     f"variant); NDB: K = {s['ndb']['k']}, α = {s['ndb']['alpha']}, {s['ndb']['grid']}×"
+                     f"{s['ndb']['grid']} pooled log-spectrograms, k-means seed {s['ndb']['kmeans_seed']}")
+    lines += [f"- machine: {s['machine']['platform']}, {s['machine']['cpus']} CPUs, TensorFlow "
+              f"{s['machine']['tensorflow']}; {s.get('seconds', 0):.0f} s; {s['created']}", ""]
+    if clf:
+        lines += [
+            "## Quality (Tables I/II layout)",
+            "",
+            "| Samples | IS | IS (splits) | FID | NDB | NDB/K | Average accuracy (%) | Accuracy (%) |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for r in rows:
+            i = r["is"]
+            lines.append(f"| {r['name']} | {_f(i['whole'])} | {_f(i['split_mean'])} ± {_f(i['split_std'])} | "
+                         f"{_f(r['fid'], '{:.1f}')} | {r['ndb']['ndb']} | {_f(r['ndb']['ndb_over_k'])} | "
+                         f"{_f(100 * r['accuracy']['average_accuracy'])} | {_f(100 * r['accuracy']['accuracy'])} |")
+        lines.append("")
     lines += [
-        "",
         "## Synchronisation",
         "",
-        "Onsets of each clip vs the window's sidecar event times (`events`), or vs the onsets of the real "
-        "audio where the clip had no sidecar (`real onsets`); means over the clips with ≥ 1 reference "
-        "onset. AV offset: lag maximising the cross-correlation of the onset envelope with P_act "
-        "(median, + = audio late; mean |offset|); AV r: their Pearson correlation at lag 0 (mean).",
+        "Onsets of each clip (its real part) vs the window's sidecar event times (`events`), or vs the "
+        "onsets of the real audio where the clip had no sidecar (`real onsets`), over the clips with ≥ 1 "
+        "reference onset. Pooled P/R/F1: from the matched / estimated / reference onsets summed over those "
+        "clips; the other columns are means over them. AV offset: lag maximising the cross-correlation of "
+        "the onset envelope with P_act (median, + = audio late; mean |offset|); AV r: their Pearson "
+        "correlation at lag 0 (mean).",
         "",
-        "| Samples | clips (events / real onsets) | Onset acc. | Precision | Recall | F1 | AP | "
-        "mean abs offset (ms) | AV offset (ms) | mean abs AV offset (ms) | AV r |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| Samples | clips (events / real onsets) | pooled P | pooled R | pooled F1 | F1 (mean) | Onset acc. | "
+        "AP | mean abs offset (ms) | AV offset (ms) | mean abs AV offset (ms) | AV r |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         y = r["sync"]
         lines.append(f"| {r['name']} | {y['reference']['events']} / {y['reference']['real_onsets']} | "
-                     f"{_f(y['onset_accuracy'])} | {_f(y['precision'])} | {_f(y['recall'])} | {_f(y['f1'])} | "
-                     f"{_f(y['average_precision'])} | {_f(y['mean_abs_offset_ms'], '{:.1f}')} | "
-                     f"{_f(y['av_offset_ms'], '{:.0f}')} | {_f(y['av_abs_offset_ms'], '{:.0f}')} | "
-                     f"{_f(y['av_correlation'])} |")
+                     f"{_f(_pooled(y, 'precision'))} | {_f(_pooled(y, 'recall'))} | {_f(_pooled(y, 'f1'))} | "
+                     f"{_f(y['f1'])} | {_f(y['onset_accuracy'])} | {_f(y['average_precision'])} | "
+                     f"{_f(y['mean_abs_offset_ms'], '{:.1f}')} | {_f(y['av_offset_ms'], '{:.0f}')} | "
+                     f"{_f(y['av_abs_offset_ms'], '{:.0f}')} | {_f(y['av_correlation'])} |")
+    classes = [c for c in s["class_names"] if any(c in r["sync"]["per_class"] for r in rows)]
+    if classes:
+        lines += ["", "Pooled onset F1 per class:", "",
+                  "| Class | " + " | ".join(r["name"] for r in rows) + " |", "|---|" + "---|" * len(rows)]
+        for c in classes:
+            lines.append(f"| {c} | " + " | ".join(_f(r["sync"]["per_class"][c]["f1"]) if c in r["sync"]["per_class"]
+                                                  else "—" for r in rows) + " |")
     models = [r for r in rows if r["kind"] == "model"]
-    if len(models) >= 2:
-        names = s["class_names"]
+    if clf and len(models) >= 2:
         cols = [rows[0]] + models
         lines += ["", f"## NDB per class (Table III layout; K = {s['ndb']['k']} cells of all train windows, "
                       "class-wise z-tests)", "",
                   "| Class | " + " | ".join(f"{c['name']}" + (f" ({c['encoding']})" if c.get("encoding") else "")
                                           for c in cols) + " |",
                   "|---|" + "---|" * len(cols)]
-        for name in names:
+        for name in s["class_names"]:
             vals = [c["ndb_per_class"].get(name) for c in cols]
             if all(v is None for v in vals):
                 continue

@@ -1,105 +1,25 @@
-"""Synchronisation scores (beyond the paper's human survey; reference/metrics.md).
+"""Synchronisation scores of generated clips (beyond the paper's human survey; reference/metrics.md).
 
-Onsets are detected with librosa (``delta`` 0.3 on the normalised onset envelope, as CondFoleyGen's
-evaluation) and matched one-to-one within ±``window`` seconds.
+Onsets come from :mod:`foleygan_tf.audio.onsets` (detection, matching within ±100 ms, P/R/F1).
+This module adds what relates a clip's audio to its video and sums clips up:
 
-The onset envelope (:func:`onset_envelope`) is librosa's spectral-flux onset strength with a
-10 ms hop and an analysis window of ≈ 46 ms at *any* sample rate (``n_fft`` = the power of two
-≥ 0.046 s × rate, ``n_mels`` = min(128, n_fft / 2)). librosa's defaults (2048-sample window, 128
-mel bands) assume ≥ 22 kHz audio: at the tiny preset's 689 Hz the window would span the whole 3 s
-clip and every clip would get one onset in its middle (measured: real-audio F1 vs the sidecar
-events 0.1 with the defaults, 0.98 with the scaled window on the default-models test split).
+* :func:`clip_sync` — one clip: onset scores against the reference times, plus the AV offset and
+  correlation of its onset envelope with P_act;
+* :func:`summarize_sync` — one report row: means over clips, P/R/F1 pooled over the clips' summed
+  onset counts (overall and per class), offsets;
+* :func:`av_offset` — the lag maximising the cross-correlation of two signals on one timeline.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-ONSET_WINDOW_S = 0.1   # ±100 ms matching window (CondFoleyGen / MMAudio Greatest-Hits evaluation)
-ONSET_DELTA = 0.3
-ONSET_HOP_S = 0.01      # onset-envelope resolution: 10 ms at any rate
-ONSET_FFT_S = 0.046     # analysis window ≈ 46 ms (librosa's 2048 samples at 44.1 kHz) at any rate
+from foleygan_tf.audio.onsets import ONSET_WINDOW_S, analyse_onsets, onset_scores, pooled_onsets
 
+__all__ = ["av_offset", "clip_sync", "summarize_sync", "REFERENCE_KINDS"]
 
-def onset_envelope(wave: np.ndarray, sample_rate: int) -> tuple[np.ndarray, float]:
-    """``(envelope [frames], frames per second)``: spectral-flux onset strength of a mono wave
-    ``[N]``, normalised to a maximum of 1 (all zeros for silence); frame ``i`` is at ``i / rate`` s."""
-    import warnings
-
-    import librosa
-
-    wave = np.asarray(wave, np.float32)
-    hop = max(1, int(round(sample_rate * ONSET_HOP_S)))
-    n_fft = max(16, 1 << int(np.ceil(np.log2(ONSET_FFT_S * sample_rate))))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "empty mel filters" at low rates: harmless here
-        env = librosa.onset.onset_strength(y=wave, sr=sample_rate, hop_length=hop, n_fft=n_fft,
-                                           n_mels=min(128, n_fft // 2))
-    if env.max() > 0:
-        env = env / env.max()
-    return env, sample_rate / float(hop)
-
-
-def detect_onsets(wave: np.ndarray, sample_rate: int, delta: float = ONSET_DELTA) -> np.ndarray:
-    """Onset times (s) of a mono wave ``[N]`` (peak picking on :func:`onset_envelope`)."""
-    import librosa
-
-    env, rate = onset_envelope(wave, sample_rate)
-    hop = max(1, int(round(sample_rate * ONSET_HOP_S)))
-    frames = librosa.onset.onset_detect(onset_envelope=env, sr=sample_rate, hop_length=hop, delta=delta,
-                                        backtrack=False, units="frames")
-    return frames / rate
-
-
-def match_onsets(reference, estimated, window: float = ONSET_WINDOW_S) -> list[tuple[float, float]]:
-    """Greedy one-to-one matching of the closest pairs within ±window; returns (ref, est) pairs."""
-    ref, est = sorted(map(float, reference)), sorted(map(float, estimated))
-    pairs = sorted((abs(r - e), i, j) for i, r in enumerate(ref) for j, e in enumerate(est) if abs(r - e) <= window)
-    used_r, used_e, matched = set(), set(), []
-    for _, i, j in pairs:
-        if i not in used_r and j not in used_e:
-            used_r.add(i)
-            used_e.add(j)
-            matched.append((ref[i], est[j]))
-    return matched
-
-
-def onset_scores(reference, estimated, window: float = ONSET_WINDOW_S, estimated_strength=None) -> dict:
-    """Precision/recall/F1 within ±window, onset-count accuracy, AP and mean |offset| (ms).
-
-    ``estimated_strength`` (optional, one value per estimated onset) ranks onsets for the average
-    precision; without it AP equals precision × recall ordering by time (documented).
-    """
-    ref, est = np.asarray(reference, float), np.asarray(estimated, float)
-    matched = match_onsets(ref, est, window)
-    tp = len(matched)
-    precision = tp / len(est) if len(est) else (1.0 if len(ref) == 0 else 0.0)
-    recall = tp / len(ref) if len(ref) else (1.0 if len(est) == 0 else 0.0)
-    f1 = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
-    count_accuracy = 1.0 if len(ref) == len(est) == 0 else 1.0 - abs(len(ref) - len(est)) / max(len(ref), len(est))
-    offsets = [abs(r - e) * 1000.0 for r, e in matched]
-    return {
-        "precision": precision, "recall": recall, "f1": f1, "onset_accuracy": count_accuracy,
-        "average_precision": _average_precision(ref, est, window, estimated_strength),
-        "mean_abs_offset_ms": float(np.mean(offsets)) if offsets else float("nan"),
-        "num_reference": int(len(ref)), "num_estimated": int(len(est)), "num_matched": tp,
-    }
-
-
-def _average_precision(ref, est, window, strength) -> float:
-    if len(ref) == 0:
-        return 1.0 if len(est) == 0 else 0.0
-    if len(est) == 0:
-        return 0.0
-    order = np.argsort(-np.asarray(strength)) if strength is not None else np.arange(len(est))
-    hits, precisions, used = 0, [], set()
-    for rank, j in enumerate(order, start=1):
-        candidates = [(abs(r - est[j]), i) for i, r in enumerate(ref) if i not in used and abs(r - est[j]) <= window]
-        if candidates:
-            used.add(min(candidates)[1])
-            hits += 1
-            precisions.append(hits / rank)
-    return float(np.sum(precisions) / len(ref))
+# where a clip's reference onsets come from: its sidecar event times, or the onsets of its real audio
+REFERENCE_KINDS = ("events", "real_onsets")
 
 
 def av_offset(onset_envelope: np.ndarray, action_curve: np.ndarray, rate: float, max_offset_s: float = 0.5) -> float:
@@ -115,3 +35,59 @@ def av_offset(onset_envelope: np.ndarray, action_curve: np.ndarray, rate: float,
     lags = range(-max_lag, max_lag + 1)
     scores = [np.dot(a[max(0, l):n + min(0, l)], v[max(0, -l):n - max(0, l)]) for l in lags]
     return float(list(lags)[int(np.argmax(scores))] / rate)
+
+
+def clip_sync(wave, reference, p_act, fps, sample_rate, window: float = ONSET_WINDOW_S) -> dict:
+    """Sync scores of one clip ``wave [N]``: :func:`~foleygan_tf.audio.onsets.onset_scores` of its
+    onsets (ranked by envelope strength for AP) vs the ``reference`` times, plus ``av_offset_s``
+    (cross-correlation of the onset envelope with P_act ``[P]`` placed at the pair times
+    ``(t + 0.5) / fps``, linearly interpolated to the envelope frames, 0 outside; ``None`` when
+    P_act or the envelope is flat) and ``av_correlation`` (Pearson r of the two at lag 0)."""
+    onsets = analyse_onsets(wave, sample_rate)
+    env, rate = onsets.envelope, onsets.rate
+    scores = onset_scores(reference, onsets.times, window,
+                          estimated_strength=onsets.strength if len(onsets.frames) else None)
+    scores["av_offset_s"] = scores["av_correlation"] = None
+    p = np.asarray(p_act, np.float64)
+    if len(p) >= 2 and np.ptp(p) > 1e-6 and np.ptp(env) > 0:
+        t_env = np.arange(len(env)) / rate
+        curve = np.interp(t_env, (np.arange(len(p)) + 0.5) / float(fps), p, left=0.0, right=0.0)
+        if np.ptp(curve) > 1e-6:
+            scores["av_offset_s"] = av_offset(env, curve, rate)
+            scores["av_correlation"] = float(np.corrcoef(env, curve)[0, 1])
+    return scores
+
+
+def summarize_sync(per_clip: list, kinds: list, classes: list) -> dict:
+    """One row's sync numbers from its :func:`clip_sync` results, each clip's reference kind
+    (:data:`REFERENCE_KINDS`) and class name. A clip is scored when it has ≥ 1 reference onset.
+
+    * ``precision``, ``recall``, ``f1``, ``onset_accuracy``, ``average_precision``: means over the
+      scored clips;
+    * ``pooled``: P/R/F1 from the matched / estimated / reference onsets summed over the scored
+      clips (:func:`~foleygan_tf.audio.onsets.pooled_onsets`), and ``per_class`` the same per class;
+    * ``mean_abs_offset_ms`` over all matched pairs; ``av_offset_ms`` (median, signed: + = audio
+      late), ``av_abs_offset_ms`` (mean |·|) and ``av_correlation`` (mean Pearson r at lag 0) over
+      the clips with a defined AV offset;
+    * ``clips_scored`` and ``reference``: scored clips per reference kind.
+    """
+    scored = [i for i, c in enumerate(per_clip) if c["num_reference"] > 0]
+    out = {"clips_scored": len(scored),
+           "reference": {k: sum(1 for i in scored if kinds[i] == k) for k in REFERENCE_KINDS}}
+    for key in ("precision", "recall", "f1", "onset_accuracy", "average_precision"):
+        out[key] = float(np.mean([per_clip[i][key] for i in scored])) if scored else None
+    out["pooled"] = pooled_onsets(per_clip[i] for i in scored) if scored else None
+    by_class: dict = {}
+    for i in scored:
+        by_class.setdefault(classes[i], []).append(per_clip[i])
+    out["per_class"] = {c: pooled_onsets(v) for c, v in sorted(by_class.items())}
+    offsets = [o for i in scored for o in per_clip[i]["offsets_ms"]]
+    out["mean_abs_offset_ms"] = float(np.mean(offsets)) if offsets else None
+    out["matched_onsets"] = len(offsets)
+    av = [c["av_offset_s"] for c in per_clip if c["av_offset_s"] is not None]
+    out["av_clips"] = len(av)
+    out["av_offset_ms"] = float(np.median(av) * 1000.0) if av else None
+    out["av_abs_offset_ms"] = float(np.mean(np.abs(av)) * 1000.0) if av else None
+    corr = [c["av_correlation"] for c in per_clip if c["av_correlation"] is not None]
+    out["av_correlation"] = float(np.mean(corr)) if corr else None
+    return out

@@ -56,7 +56,7 @@ a SavedModel cannot carry) — refused with a ``ValueError``.
 Besides the graph: ``assets/foleygan_generator.json`` (:data:`GENERATOR_METADATA_NAME`; class
 names, sample rate, clip length, z_dim, filter, signature description, the full config —
 ``loaded.metadata_file.asset_path`` after loading) and the variable ``loaded.class_names``.
-The export is written to ``OUT_DIR.tmp-<pid>``, loaded back and run once, then renamed (a previous
+The export is written to a temporary folder beside OUT_DIR, loaded back and run once, then installed (a previous
 SavedModel at OUT_DIR is replaced; any other existing content is refused).
 """
 
@@ -64,16 +64,17 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 
 import numpy as np
 import tensorflow as tf
 
-from foleygan_tf.inference.atomic import staged_export
+from foleygan_tf.atomic import atomic_directory, write_json
 from foleygan_tf.inference.postfilter import DEFAULT_CUTOFF, POST_FILTERS, lowpass_taps
 
 __all__ = ["export_generator", "GeneratorServingModule", "GENERATOR_METADATA_NAME", "COMPUTE_DTYPES",
-           "build_generator", "load_generator_from_run", "load_generator_from_saved_model",
+           "generator_in_dtype", "load_generator_from_run", "load_generator_from_saved_model",
            "is_generator_saved_model", "lowpass_taps", "POST_FILTERS"]
 
 GENERATOR_METADATA_NAME = "foleygan_generator.json"
@@ -240,18 +241,18 @@ def _check_dtype(dtype: str) -> str:
     return dtype
 
 
-def build_generator(config, dtype: str = "float32", name: str = "ema_generator"):
-    """A fresh :class:`~foleygan_tf.models.Generator` computing in ``dtype`` (``float32`` or
-    ``bfloat16`` = Keras ``mixed_bfloat16``: float32 variables, bf16 compute, float32 output)."""
+def generator_in_dtype(config, dtype: str = "float32", name: str = "ema_generator"):
+    """A fresh generator of ``config`` computing in ``dtype`` (``float32`` or ``bfloat16`` = Keras
+    ``mixed_bfloat16``: float32 variables, bf16 compute, float32 output)."""
     import keras
 
-    from foleygan_tf.models import Generator
+    from foleygan_tf.models import build_generator
 
     policy = COMPUTE_DTYPES[_check_dtype(dtype)]
     previous = keras.mixed_precision.dtype_policy()
     keras.mixed_precision.set_dtype_policy(policy)
     try:
-        return Generator(config, name=name)
+        return build_generator(config, name=name)
     finally:
         keras.mixed_precision.set_dtype_policy(previous)
 
@@ -275,7 +276,7 @@ def load_generator_from_run(run_dir: str, dtype: str = "float32"):
     if latest is None:
         raise FileNotFoundError(f"{os.path.join(run_dir, 'checkpoints')}: no checkpoint — train the GAN first")
     config = Config.load(config_path)
-    generator = build_generator(config, dtype)
+    generator = generator_in_dtype(config, dtype)
     status = tf.train.Checkpoint(ema_generator=variables_by_index(generator)).restore(latest)
     status.expect_partial()
     try:
@@ -306,7 +307,7 @@ def load_generator_from_saved_model(export_dir: str, dtype: str = "float32", loa
     config = Config.from_dict(meta["config"])
     loaded = tf.saved_model.load(export_dir) if loaded is None else loaded
     source = list(loaded.tf_variables)
-    generator = build_generator(config, dtype)
+    generator = generator_in_dtype(config, dtype)
     target = generator.variables
     if len(source) != len(target):
         raise ValueError(f"{export_dir}: {len(source)} variables, the generator of its config has {len(target)}")
@@ -378,13 +379,12 @@ def export_generator(run_dir: str, out_dir: str, *, post_filter: str = "lowpass"
         generator, config, checkpoint = load_generator_from_run(run_dir, dtype)
     if refine_iters is not None:   # decode-only: the network is the same
         config.audio.lms_refine_iters = int(refine_iters)
-    with staged_export(out, "foleygan_gen_meta_") as (tmp, staging):
+    with atomic_directory(out) as tmp, tempfile.TemporaryDirectory(prefix="foleygan_gen_meta_") as staging:
         meta_path = os.path.join(staging, GENERATOR_METADATA_NAME)
         module = GeneratorServingModule(generator, config, post_filter, post_filter_length, post_filter_cutoff,
                                         metadata_path=meta_path, freeze_sn=True)
         meta = _metadata(config, run_dir, checkpoint, module)
-        with open(meta_path, "w") as f:
-            json.dump(meta, f, indent=1)
+        write_json(meta_path, meta)
         tf.saved_model.save(module, tmp, signatures={"serving_default": module.serve,
                                                      "sample_z": module.sample_z})
         if verify:

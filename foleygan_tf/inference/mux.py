@@ -143,17 +143,18 @@ def mux_audio(video_path, wave: np.ndarray, sample_rate: int, output_path, start
     if fmt is None:
         raise ValueError(f"{output_path}: unsupported output container {ext or '(no extension)'}; "
                          f"use one of {', '.join(sorted(_FORMATS))}")
+    from foleygan_tf.atomic import atomic_path
+
     directory = os.path.dirname(os.path.abspath(output_path))
-    tmp = os.path.join(directory, f".{os.path.basename(output_path)}.tmp-{os.getpid()}")
-    try:  # an unwritable, read-only or non-directory destination: one line naming the output
-        os.makedirs(directory, exist_ok=True)
-        open(tmp, "wb").close()
-    except OSError as err:
-        raise OutputFileError(f"{output_path}: cannot write the output ({err.strerror or err}: "
-                              f"{err.filename or directory})") from None
     codec = audio_codec_for(output_path)[0]
     mode = "copied"
-    try:
+    with atomic_path(output_path) as tmp:
+        try:  # an unwritable, read-only or non-directory destination: one line naming the output
+            os.makedirs(directory, exist_ok=True)
+            open(tmp, "wb").close()
+        except OSError as err:
+            raise OutputFileError(f"{output_path}: cannot write the output ({err.strerror or err}: "
+                                  f"{err.filename or directory})") from None
         try:
             _write(video_path, wave, sample_rate, tmp, fmt, codec, start_seconds, copy_video=True)
         except (av.error.FFmpegError, ValueError):
@@ -162,8 +163,4 @@ def mux_audio(video_path, wave: np.ndarray, sample_rate: int, output_path, start
                 raise
             mode = "re-encoded"
             _write(video_path, wave, sample_rate, tmp, fmt, codec, start_seconds, copy_video=False)
-        os.replace(tmp, output_path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return {"video": mode, "audio_codec": codec, "sample_rate": int(sample_rate)}

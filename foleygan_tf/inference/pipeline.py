@@ -21,9 +21,8 @@ numpy/OpenCV/PyAV helpers). The job (paper Fig. 2, Algorithm 1 line 12):
    curve. A TRN trained on resampled shards (export metadata ``frame_rate`` > 0, e.g. 8 fps) gets
    the window's frames resampled to that rate by ``prepare``'s nearest-frame rule
    (``video.frames.resample_indices``): its P_act then has the pair spacing the generator was
-   trained on, whatever the video's rate (fed the native 29.97 fps frames, session 6's bundled
-   models scored onset F1 0.35 instead of 0.60 on 29.97 fps test videos, docs/inference.md);
-   with ``frame_rate`` 0 the TRN gets the frames at the video's rate. The clip's class is the
+   trained on, whatever the video's rate; with ``frame_rate`` 0 the TRN gets the frames at the
+   video's rate. The clip's class is the
    argmax of the frame-weighted mean of the windows' class probabilities, or ``class_name`` when given (a one-hot vector conditions G;
    P_act/S_act still follow the TRN's own prediction — the TRN export has no class input);
 4. one z per video (``sample_z`` signature of the generator export: ``seed``, ``truncation``),
@@ -170,8 +169,7 @@ class FoleyPipeline:
     GENERATOR_SUBDIR = "generator"
 
     def __init__(self, trn_dir: str, generator_dir: str, *, crossfade: float = DEFAULT_CROSSFADE,
-                 loudness_dbfs: float = -20.0, peak_dbfs: float = -1.0, resample_frames: bool = True,
-                 pre_roll: float = DEFAULT_PRE_ROLL):
+                 loudness_dbfs: float = -20.0, peak_dbfs: float = -1.0, pre_roll: float = DEFAULT_PRE_ROLL):
         import tensorflow as tf
 
         for d in (trn_dir, generator_dir):
@@ -195,9 +193,7 @@ class FoleyPipeline:
         # the part of a clip the ISTFT reconstructs (the codec drops the last STFT frame)
         self.window_samples = min(self.clip_samples, (frames - 1) * audio["frame_step"] + audio["frame_length"])
         self.frame_size = int(self.trn_meta["frame_size"])
-        # resample_frames=False feeds the TRN the video's own frames (an ablation: the train/serve
-        # frame-rate skew this step removes, docs/inference.md)
-        self.trn_fps = trn_frame_rate(self.trn_meta) if resample_frames else 0.0
+        self.trn_fps = trn_frame_rate(self.trn_meta)
         self.crossfade = float(crossfade)
         if not (math.isfinite(pre_roll) and 0.0 <= pre_roll < 1.0):
             raise ValueError(f"pre_roll must be in [0, 1) s, got {pre_roll}")
@@ -327,6 +323,7 @@ class FoleyPipeline:
         Returns ``{"output", "wav", "plot", "class_name", "class_source", "duration",
         "windows", "video", "seconds"}``."""
         from foleygan_tf.audio.io import write_wav
+        from foleygan_tf.audio.plots import plot_spectrogram
         from foleygan_tf.inference.mux import audio_codec_for, mux_audio, probe_video
         from foleygan_tf.inference.postfilter import normalize_loudness
         from foleygan_tf.video.frames import read_frames
@@ -375,29 +372,3 @@ def _resample(wave: np.ndarray, rate_in: int, rate_out: int, length: int) -> np.
     if len(wave) >= length:
         return wave[:length]
     return np.pad(wave, (0, length - len(wave)))
-
-
-def plot_spectrogram(path: str, wave: np.ndarray, sample_rate: int, p_times, p_act, *, title: str = "",
-                     nfft: int = 1024, hop: int = 256) -> None:
-    """PNG: log-magnitude spectrogram of ``wave`` with P_act (right axis, 0–1) drawn over it."""
-    from matplotlib.figure import Figure  # pyplot-free: no global backend switch
-
-    wave = np.asarray(wave, np.float32)
-    fig = Figure(figsize=(9, 3.6), dpi=100)
-    ax = fig.subplots()
-    nfft = int(min(nfft, max(16, len(wave))))
-    ax.specgram(wave, NFFT=nfft, Fs=sample_rate, noverlap=max(0, nfft - hop), cmap="magma",
-                scale="dB", vmin=-120)
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("frequency (Hz)")
-    ax.set_xlim(0, len(wave) / sample_rate)
-    twin = ax.twinx()
-    twin.plot(p_times, p_act, color="cyan", lw=1.5, label="P_act")
-    twin.set_ylim(0, 1.02)
-    twin.set_ylabel("P_act (predicted action)")
-    twin.legend(loc="upper right", fontsize=8)
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    tmp = f"{path}.tmp-{os.getpid()}.png"
-    fig.savefig(tmp)
-    os.replace(tmp, path)

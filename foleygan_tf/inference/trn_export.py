@@ -12,8 +12,8 @@ inputs
               exactly what the Keras model does with such frames).
   ``fps``     float32 ``[batch]`` — frame rate of each clip (places P_act on the audio timeline).
 
-  A TRN trained on resampled shards (``video.frames_per_clip`` > 0: 8 fps at the ``compact`` and
-  ``tiny`` presets) learned its pair timing at that rate: feed it frames at the metadata's
+  A TRN trained on resampled shards (``video.frames_per_clip`` > 0, e.g. 24 fps at the
+  ``bundled`` preset) learned its pair timing at that rate: feed it frames at the metadata's
   ``frame_rate`` (``foleygan_tf.video.frames.resample_indices``, the rule ``prepare`` used), as
   ``FoleyPipeline`` does. Frames at another rate run, but the P_act they give is off the
   distribution the generator was trained on (docs/inference.md).
@@ -36,20 +36,21 @@ Besides the graph: ``assets/foleygan_trn.json`` (:data:`TRN_METADATA_NAME`; clas
 signature description — reachable after loading as ``loaded.metadata_file.asset_path``) and the
 variable ``loaded.class_names`` (string ``[C]``).
 
-The export is written to ``OUT_DIR.tmp-<pid>``, loaded back and run once on a 1-frame clip, then
-renamed to ``OUT_DIR`` (a previous SavedModel there is replaced; any other existing content is
-refused), so ``OUT_DIR`` is never half-written.
+The export is written to a temporary folder beside ``OUT_DIR``, loaded back and run once on a
+1-frame clip, then installed as ``OUT_DIR`` (``foleygan_tf.atomic.atomic_directory``; a previous
+SavedModel there is replaced, any other existing content is refused), so ``OUT_DIR`` is never
+half-written.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import tempfile
 import time
 
 import tensorflow as tf
 
-from foleygan_tf.inference.atomic import staged_export
+from foleygan_tf.atomic import atomic_directory, write_json
 from foleygan_tf.video.frames import trained_frame_rate
 
 __all__ = ["export_trn", "TRNServingModule", "TRN_METADATA_NAME"]
@@ -168,18 +169,18 @@ def export_trn(run_dir: str, out_dir: str, verify: bool = True) -> dict:
     Returns the metadata dict (also written to ``out_dir/assets/foleygan_trn.json``).
     Raises ``FileNotFoundError`` for a missing run directory, ``ValueError`` when ``out_dir``
     exists and is neither empty nor a SavedModel."""
-    from foleygan_tf.training.trn import load_trn, load_trn_config
+    from foleygan_tf.config import Config
+    from foleygan_tf.training.trn import load_trn
 
     out = os.path.abspath(os.fspath(out_dir))
     if os.path.exists(out) and not (os.path.isdir(out) and (not os.listdir(out) or _is_saved_model(out))):
         raise ValueError(f"{out_dir}: exists and is not a SavedModel directory; refusing to overwrite it")
     model = load_trn(run_dir, deterministic=True)
-    config = load_trn_config(os.path.join(run_dir, "config.json"))
+    config = Config.load(os.path.join(run_dir, "config.json"))
     meta = _metadata(config, run_dir)
-    with staged_export(out, "foleygan_trn_meta_") as (tmp, staging):
+    with atomic_directory(out) as tmp, tempfile.TemporaryDirectory(prefix="foleygan_trn_meta_") as staging:
         meta_path = os.path.join(staging, TRN_METADATA_NAME)
-        with open(meta_path, "w") as f:
-            json.dump(meta, f, indent=1)
+        write_json(meta_path, meta)
         module = TRNServingModule(model, config, metadata_path=meta_path)
         tf.saved_model.save(module, tmp, signatures={"serving_default": module.serve})
         if verify:

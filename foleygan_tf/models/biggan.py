@@ -1,21 +1,23 @@
 """BigGAN generator and projection discriminator with FoleyGAN's visual guidance (paper §IV-B-2).
 
-Architecture tables are BigGAN-PyTorch's ``G_arch`` / ``D_arch`` (the 512 D from PR #69), keyed by
-the image side R = ``config.audio.image_size``; widths are multiples of ``config.gan.ch``. Facts and
-parameter counts: ``../shared/reference/biggan.md``; tables and numbers: docs/models.md.
+Architecture tables are BigGAN-PyTorch's ``G_arch`` / ``D_arch`` (its 512×512 D), keyed by the
+image side R (``image_size``); widths are multiples of ``ch``. Facts and parameter counts:
+``../shared/reference/biggan.md``; tables and numbers: docs/models.md. Both networks take explicit
+constructor arguments (``get_config`` returns them); ``foleygan_tf.models.build`` makes them from
+a preset.
 
 Inputs are dicts (one documented signature, also used by the SavedModel export):
 
 * ``Generator({"z": [B, z_dim], "class": [B] int | [B, num_classes] probs,
   "action_spectrogram": [B, R, R, 3], "action_curve": [B, R]}, training=...)``
   → ``[B, R, R, 3]`` float32 in [-1, 1] (axes: time × frequency × channel). The two action keys
-  are required unless ``gan.guidance == "none"`` (then they are ignored and may be omitted).
+  are required unless ``guidance == "none"`` (then they are ignored and may be omitted).
 * ``Discriminator({"image": [B, R, R, 3], "class": ..., "action_spectrogram": [B, R, R, 3]},
-  training=...)`` → ``[B, 1]`` float32 logits; ``action_spectrogram`` only when
-  ``gan.d_sees_action``.
+  training=...)`` → ``[B, 1]`` float32 logits; ``action_spectrogram`` only when ``sees_action``.
 
-Both models create their weights at construction (every shape follows from the config), so
-parameter counts and checkpoint restores need no forward pass.
+Both models create their weights at construction (every shape follows from the arguments), so
+parameter counts and checkpoint restores need no forward pass. Construction order fixes the order
+of the variables, which GAN checkpoints rely on (``training.gan.variables_by_index``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from foleygan_tf.models.guidance import CurveGate, GuidanceEncoder
+from foleygan_tf.config import GUIDANCE_MODES
+from foleygan_tf.models.guidance import GuidanceEncoder
 from foleygan_tf.models.layers import (BN_MOMENTUM, ClassEmbedding, DBlock, GBlock, SelfAttention,
                                        SNConv2D, SNDense, SNEmbedding)
 
@@ -71,17 +74,10 @@ def discriminator_arch(image_size, ch):
     return blocks
 
 
-def _config_from(config):
-    # Accept the Config tree or its dict (from get_config / a saved model).
-    from foleygan_tf.config import Config
-
-    return Config.from_dict(config) if isinstance(config, dict) else config
-
-
 def _attention_index(resolutions, attention_resolution, what):
     if attention_resolution not in resolutions:
         raise ValueError(
-            f"gan.attention_resolution={attention_resolution} is not a {what} block output "
+            f"attention_resolution={attention_resolution} is not a {what} block output "
             f"resolution; choose one of {resolutions}")
     return resolutions.index(attention_resolution)
 
@@ -93,53 +89,64 @@ class Generator(keras.Model):
     * Hierarchical z: ``z_dim`` splits into ``num_blocks + 1`` equal chunks; chunk 0 feeds the
       SN-Dense that makes the 4×4×16ch input, chunk i+1 conditions block i.
     * Per-block conditioning vector: ``[shared(class), z chunk (, global guidance)]``.
-    * Self-attention after the block whose output resolution is ``gan.attention_resolution``.
-    * Output: BN (affine) → ReLU → SNConv3×3 (+ the curve gate, ``gan.curve_gate``) → tanh, in
-      float32.
+    * Self-attention after the block whose output resolution is ``attention_resolution``.
+    * Output: BN (affine) → ReLU → SNConv3×3 → tanh, in float32.
+
+    Args:
+      image_size: R (64, 128, 256 or 512).
+      num_classes: classes of the shared embedding (the class input may be ids or probabilities).
+      ch: channel multiplier (BigGAN-512: 96).
+      z_dim: latent size; divisible by the number of blocks + 1.
+      shared_dim: width of the shared class embedding.
+      attention_resolution: a block output resolution.
+      guidance: ``"none"``, ``"global"``, ``"spatial"`` or ``"both"`` (models.guidance).
+      guidance_channels: width of the guidance encoder.
+      sn_eps, bn_eps: spectral-norm and batch-norm epsilons.
     """
 
-    def __init__(self, config, **kwargs):
+    def __init__(self, image_size: int, num_classes: int, *, ch: int = 96, z_dim: int = 160, shared_dim: int = 128,
+                 attention_resolution: int = 64, guidance: str = "both", guidance_channels: int = 32,
+                 sn_eps: float = 1e-8, bn_eps: float = 1e-5, **kwargs):
         super().__init__(**kwargs)
-        config = _config_from(config)
-        self.config = config
-        g = config.gan
-        self.image_size = config.audio.image_size
-        self.arch = generator_arch(self.image_size, g.ch)
+        if guidance not in GUIDANCE_MODES:
+            raise ValueError(f"guidance must be one of {GUIDANCE_MODES}, got {guidance!r}")
+        self.image_size, self.num_classes, self.ch = int(image_size), int(num_classes), int(ch)
+        self.z_dim, self.shared_dim = int(z_dim), int(shared_dim)
+        self.attention_res, self.guidance_mode = int(attention_resolution), str(guidance)
+        self.guidance_channels, self.sn_eps, self.bn_eps = int(guidance_channels), float(sn_eps), float(bn_eps)
+        self.arch = generator_arch(self.image_size, self.ch)
         num_chunks = len(self.arch) + 1
-        if g.z_dim % num_chunks:
+        if self.z_dim % num_chunks:
             raise ValueError(
-                f"gan.z_dim={g.z_dim} must be divisible by {num_chunks}: the generator for "
+                f"z_dim={self.z_dim} must be divisible by {num_chunks}: the generator for "
                 f"R={self.image_size} splits z into one chunk for its 4×4 input and one per block "
                 f"({len(self.arch)} blocks)")
-        self.z_chunk = g.z_dim // num_chunks
-        self.guidance_mode = g.guidance
-        self.spatial_guidance = g.guidance in ("spatial", "both")
-        self.global_guidance = g.guidance in ("global", "both")
-        gc = g.guidance_channels
-        self.cond_dim = g.shared_dim + self.z_chunk + (gc if self.global_guidance else 0)
+        self.z_chunk = self.z_dim // num_chunks
+        self.spatial_guidance = guidance in ("spatial", "both")
+        self.global_guidance = guidance in ("global", "both")
+        gc = self.guidance_channels
+        self.cond_dim = self.shared_dim + self.z_chunk + (gc if self.global_guidance else 0)
         out_res = [2 * r for _, _, r in self.arch]
-        self.attention_index = _attention_index(out_res, g.attention_resolution, "generator")
+        self.attention_index = _attention_index(out_res, self.attention_res, "generator")
 
         policy = dict(dtype=self.dtype_policy)
-        self.shared = ClassEmbedding(config.num_classes, g.shared_dim, **policy)
+        self.shared = ClassEmbedding(self.num_classes, self.shared_dim, **policy)
         self.guidance = None
-        if g.guidance != "none":
+        if guidance != "none":
             self.guidance = GuidanceEncoder(
                 self.image_size, [r for _, _, r in self.arch], gc,
-                use_global=self.global_guidance, sn_eps=g.sn_eps, **policy)
-        self.linear = SNDense(BOTTOM_WIDTH ** 2 * self.arch[0][0], sn_eps=g.sn_eps, **policy)
+                use_global=self.global_guidance, sn_eps=self.sn_eps, **policy)
+        self.linear = SNDense(BOTTOM_WIDTH ** 2 * self.arch[0][0], sn_eps=self.sn_eps, **policy)
         extra = gc if self.spatial_guidance else 0
-        self.blocks = [GBlock(i + extra, o, bn_eps=g.bn_eps, sn_eps=g.sn_eps, **policy)
+        self.blocks = [GBlock(i + extra, o, bn_eps=self.bn_eps, sn_eps=self.sn_eps, **policy)
                        for i, o, _ in self.arch]
-        self.attention = SelfAttention(self.arch[self.attention_index][1], sn_eps=g.sn_eps, **policy)
-        self.output_bn = keras.layers.BatchNormalization(epsilon=g.bn_eps, momentum=BN_MOMENTUM, **policy)
-        self.output_conv = SNConv2D(IMAGE_CHANNELS, 3, sn_eps=g.sn_eps, **policy)
-        self.curve_gate = (CurveGate(self.image_size, self.image_size, g.curve_gate, IMAGE_CHANNELS, **policy)
-                           if g.curve_gate else None)
+        self.attention = SelfAttention(self.arch[self.attention_index][1], sn_eps=self.sn_eps, **policy)
+        self.output_bn = keras.layers.BatchNormalization(epsilon=self.bn_eps, momentum=BN_MOMENTUM, **policy)
+        self.output_conv = SNConv2D(IMAGE_CHANNELS, 3, sn_eps=self.sn_eps, **policy)
         self.build()
 
     def build(self, input_shape=None):
-        # Every shape follows from the config; the input shapes are ignored.
+        # Every shape follows from the constructor arguments; the input shapes are ignored.
         r = self.image_size
         self.shared.build()
         if self.guidance is not None:
@@ -152,8 +159,6 @@ class Generator(keras.Model):
                 self.attention.build((None, 2 * res, 2 * res, o))
         self.output_bn.build((None, r, r, self.arch[-1][1]))
         self.output_conv.build((None, r, r, self.arch[-1][1]))
-        if self.curve_gate is not None:
-            self.curve_gate.build((None, r))
         self.built = True
 
     def call(self, inputs, training=None):
@@ -163,7 +168,7 @@ class Generator(keras.Model):
         maps, glob = [None] * len(self.blocks), None
         if self.guidance is not None:
             if "action_spectrogram" not in inputs or "action_curve" not in inputs:
-                raise ValueError(f"gan.guidance={self.guidance_mode!r}: the generator needs "
+                raise ValueError(f"guidance={self.guidance_mode!r}: the generator needs "
                                  "'action_spectrogram' and 'action_curve' inputs")
             maps, glob = self.guidance(inputs["action_spectrogram"], inputs["action_curve"],
                                        training=training)
@@ -177,10 +182,7 @@ class Generator(keras.Model):
             if k == self.attention_index:
                 h = self.attention(h, training=training)
         h = ops.relu(self.output_bn(h, training=training))
-        h = ops.cast(self.output_conv(h, training=training), "float32")
-        if self.curve_gate is not None:
-            h = h + ops.cast(self.curve_gate(inputs["action_curve"]), "float32")
-        return ops.tanh(h)
+        return ops.tanh(ops.cast(self.output_conv(h, training=training), "float32"))
 
     # ---- introspection (describe, docs, tests) ----------------------------------------------
     def named_parts(self):
@@ -196,8 +198,6 @@ class Generator(keras.Model):
                 parts[f"attention_{res}"] = self.attention
         parts["output_bn"] = self.output_bn
         parts["output_conv"] = self.output_conv
-        if self.curve_gate is not None:
-            parts["curve_gate"] = self.curve_gate
         return parts
 
     def attention_resolution(self):
@@ -209,12 +209,10 @@ class Generator(keras.Model):
         return list(self.shared.weights)
 
     def get_config(self):
-        return {**super().get_config(), "config": self.config.to_dict()}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        return cls(config.pop("config"), **config)
+        return {**super().get_config(), "image_size": self.image_size, "num_classes": self.num_classes,
+                "ch": self.ch, "z_dim": self.z_dim, "shared_dim": self.shared_dim,
+                "attention_resolution": self.attention_res, "guidance": self.guidance_mode,
+                "guidance_channels": self.guidance_channels, "sn_eps": self.sn_eps, "bn_eps": self.bn_eps}
 
 
 @keras.saving.register_keras_serializable(package="foleygan_tf")
@@ -222,32 +220,35 @@ class Discriminator(keras.Model):
     """BigGAN projection discriminator D(image, class) → ``[B, 1]`` realness logits (float32).
 
     DBlocks down to 4×4 (the last keeps 4×4), self-attention after the block whose output
-    resolution is ``gan.attention_resolution``, then ReLU → global *sum* pool →
-    ``SN-Dense(1)(h) + Σ SN-Embedding(class) · h``. With ``gan.d_sees_action`` the action
-    spectrogram is concatenated to the image channels at the input (3 → 6 channels).
+    resolution is ``attention_resolution``, then ReLU → global *sum* pool →
+    ``SN-Dense(1)(h) + Σ SN-Embedding(class) · h``. With ``sees_action`` the action spectrogram
+    is concatenated to the image channels at the input (3 → 6 channels).
+
+    Args:
+      image_size: R; num_classes: classes of the projection embedding; ch: channel multiplier;
+      attention_resolution: a block output resolution; sees_action: D(x, S_act, y) instead of the
+      paper's D(x, y); sn_eps: spectral-norm epsilon.
     """
 
-    def __init__(self, config, **kwargs):
+    def __init__(self, image_size: int, num_classes: int, *, ch: int = 96, attention_resolution: int = 64,
+                 sees_action: bool = False, sn_eps: float = 1e-8, **kwargs):
         super().__init__(**kwargs)
-        config = _config_from(config)
-        self.config = config
-        g = config.gan
-        self.image_size = config.audio.image_size
-        self.sees_action = bool(g.d_sees_action)
-        arch = discriminator_arch(self.image_size, g.ch)
+        self.image_size, self.num_classes, self.ch = int(image_size), int(num_classes), int(ch)
+        self.attention_res, self.sees_action, self.sn_eps = int(attention_resolution), bool(sees_action), float(sn_eps)
+        arch = discriminator_arch(self.image_size, self.ch)
         if self.sees_action:
             i, o, down, res = arch[0]
             arch[0] = (i + IMAGE_CHANNELS, o, down, res)
         self.arch = arch
         out_res = [res // (2 if down else 1) for _, _, down, res in self.arch]
-        self.attention_index = _attention_index(out_res, g.attention_resolution, "discriminator")
+        self.attention_index = _attention_index(out_res, self.attention_res, "discriminator")
         policy = dict(dtype=self.dtype_policy)
-        self.blocks = [DBlock(i, o, downsample=down, preactivation=k > 0, sn_eps=g.sn_eps, **policy)
+        self.blocks = [DBlock(i, o, downsample=down, preactivation=k > 0, sn_eps=self.sn_eps, **policy)
                        for k, (i, o, down, _) in enumerate(self.arch)]
-        self.attention = SelfAttention(self.arch[self.attention_index][1], sn_eps=g.sn_eps, **policy)
+        self.attention = SelfAttention(self.arch[self.attention_index][1], sn_eps=self.sn_eps, **policy)
         width = self.arch[-1][1]
-        self.linear = SNDense(1, sn_eps=g.sn_eps, **policy)
-        self.embed = SNEmbedding(config.num_classes, width, sn_eps=g.sn_eps, **policy)
+        self.linear = SNDense(1, sn_eps=self.sn_eps, **policy)
+        self.embed = SNEmbedding(self.num_classes, width, sn_eps=self.sn_eps, **policy)
         self.build()
 
     def build(self, input_shape=None):
@@ -264,7 +265,7 @@ class Discriminator(keras.Model):
         h = inputs["image"]
         if self.sees_action:
             if "action_spectrogram" not in inputs:
-                raise ValueError("gan.d_sees_action=true: the discriminator needs 'action_spectrogram'")
+                raise ValueError("sees_action=True: the discriminator needs 'action_spectrogram'")
             h = ops.concatenate([h, ops.cast(inputs["action_spectrogram"], h.dtype)], axis=-1)
         for k, block in enumerate(self.blocks):
             h = block(h, training=training)
@@ -291,9 +292,6 @@ class Discriminator(keras.Model):
         return self.attention.spatial[0]
 
     def get_config(self):
-        return {**super().get_config(), "config": self.config.to_dict()}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        return cls(config.pop("config"), **config)
+        return {**super().get_config(), "image_size": self.image_size, "num_classes": self.num_classes,
+                "ch": self.ch, "attention_resolution": self.attention_res, "sees_action": self.sees_action,
+                "sn_eps": self.sn_eps}

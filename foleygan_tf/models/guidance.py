@@ -1,7 +1,7 @@
 """Visual guidance encoder: action spectrogram + action curve → G conditioning (paper §IV-A-2, §IV-B-2).
 
 The paper feeds the action spectrogram S_act to BigGAN's generator without saying how. We inject it
-two ways, selected by ``config.gan.guidance`` (docs/models.md, "Visual guidance"):
+two ways, selected by ``guidance`` (``gan.guidance``) (docs/models.md, "Visual guidance"):
 
 * **spatial** — a pyramid of feature maps, one per G block input resolution (4, 8, …, R/2),
   concatenated to that block's input channels. The encoder only ever pools by 2×2 and G only ever
@@ -86,64 +86,3 @@ class GuidanceEncoder(keras.layers.Layer):
         return {**super().get_config(), "image_size": self.image_size,
                 "resolutions": list(self.resolutions), "channels": self.channels,
                 "use_global": self.use_global, "sn_eps": self.sn_eps}
-
-
-CURVE_GATE_KERNEL = 5  # taps of each temporal conv: ±4 image rows of context after two layers
-
-
-@keras.saving.register_keras_serializable(package="foleygan_tf")
-class CurveGate(keras.layers.Layer):
-    """Action curve ``[batch, R]`` → additive gate on G's pre-tanh output ``[batch, R, F, 3]``.
-
-    Not in the paper (``gan.curve_gate`` channels, 0 = off; docs/models.md "Curve gate"). The
-    spatial guidance reaches G only at its block inputs (≤ R/2 rows) and must survive the last
-    block, the output BN and conv; the gate adds, at full time resolution, a learned function of
-    the curve to every output pixel:
-
-        ``u = ReLU(conv1d(ReLU(conv1d(curve))))``  (``[batch, R, channels]``, kernel 5, "same")
-        ``gate[b, t, f, c] = Σ_k u[b, t, k] · A[k, f, c] + β[f, c]``
-
-    On ch0 (log magnitude) an additive term is a per-row, per-bin gain: G can hush the rows between
-    the events and lift the attacks directly from the timing it is given. ``A`` and ``β`` start at
-    zero, so a new G starts as the plain BigGAN G.
-    """
-
-    def __init__(self, image_size, frequency_bins, channels, out_channels=3, kernel_size=CURVE_GATE_KERNEL,
-                 **kwargs):
-        super().__init__(**kwargs)
-        self.image_size = int(image_size)
-        self.frequency_bins = int(frequency_bins)
-        self.channels = int(channels)
-        self.out_channels = int(out_channels)
-        self.kernel_size = int(kernel_size)
-        if min(self.channels, self.kernel_size, self.out_channels) < 1:
-            raise ValueError("CurveGate needs channels, kernel_size and out_channels ≥ 1")
-
-    def build(self, action_curve_shape=None):
-        k, c = self.kernel_size, self.channels
-        self.kernel1 = self.add_weight(name="kernel1", shape=(k, 1, c), initializer="glorot_uniform")
-        self.bias1 = self.add_weight(name="bias1", shape=(c,), initializer="zeros")
-        self.kernel2 = self.add_weight(name="kernel2", shape=(k, c, c), initializer="glorot_uniform")
-        self.bias2 = self.add_weight(name="bias2", shape=(c,), initializer="zeros")
-        out = self.frequency_bins * self.out_channels
-        self.projection = self.add_weight(name="projection", shape=(c, out), initializer="zeros")
-        self.offset = self.add_weight(name="offset", shape=(out,), initializer="zeros")
-        self.built = True
-
-    def call(self, action_curve):
-        dtype = self.compute_dtype
-        u = ops.cast(action_curve, dtype)[:, :, None]                          # [B, R, 1]
-        u = ops.relu(ops.conv(u, ops.cast(self.kernel1, dtype), padding="same") + ops.cast(self.bias1, dtype))
-        u = ops.relu(ops.conv(u, ops.cast(self.kernel2, dtype), padding="same") + ops.cast(self.bias2, dtype))
-        g = ops.matmul(ops.reshape(u, (-1, self.channels)), ops.cast(self.projection, dtype))
-        g = g + ops.cast(self.offset, dtype)
-        return ops.reshape(g, (-1, self.image_size, self.frequency_bins, self.out_channels))
-
-    def flops(self):
-        r, k, c = self.image_size, self.kernel_size, self.channels
-        return 2 * r * k * c + 2 * r * k * c * c + 2 * r * c * self.frequency_bins * self.out_channels
-
-    def get_config(self):
-        return {**super().get_config(), "image_size": self.image_size,
-                "frequency_bins": self.frequency_bins, "channels": self.channels,
-                "out_channels": self.out_channels, "kernel_size": self.kernel_size}

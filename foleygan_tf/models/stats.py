@@ -117,17 +117,15 @@ def _gan_entry(model) -> dict:
 
 
 def _trn_entries(config) -> dict:
-    """MTRN / PairTRN entries when ``foleygan_tf.models.trn`` provides them (another module)."""
-    try:
-        from foleygan_tf.models import trn
-    except ImportError:
-        return {}
-    if not hasattr(trn, "build_trn_models"):
-        return {}
+    """MTRN and 2TRN entries (the relation heads; the frame backbone is not counted)."""
     import tensorflow as tf
 
-    mtrn, pair = trn.build_trn_models(config)
+    from foleygan_tf.models.build import build_trn_heads
+
+    mtrn, pair = build_trn_heads(config)
     frames, dim = config.video.num_segments, config.trn.projection_dim
+    pair_dim = int(pair.g1.kernel.shape[0]) // (2 if config.trn.pair_input == "concat" else 1)
+    pair_frames = 1 if config.trn.pair_input == "rgb_difference" else 2   # rgb_difference: one vector per pair
     return {
         "mtrn": {
             "params": count_parameters(mtrn),
@@ -138,8 +136,8 @@ def _trn_entries(config) -> dict:
         "pair_trn": {
             "params": count_parameters(pair),
             "gflops": graph_flops(lambda x: pair(x),
-                                  lambda b: tf.TensorSpec((b, 2, dim), tf.float32)) / 1e9,
-            "flops_per": f"consecutive frame pair ({dim}-d features)",
+                                  lambda b: tf.TensorSpec((b, pair_frames, pair_dim), tf.float32)) / 1e9,
+            "flops_per": f"consecutive frame pair ({pair_dim}-d features)",
         },
     }
 
@@ -151,12 +149,12 @@ def describe_networks(config, include_trn=True) -> dict:
     ``non_trainable`` and a per-block breakdown ``blocks: {name: {params, gflops}}``. The models are
     built with zero kernels (``shape_only_weights``): only shapes matter here.
     """
-    from foleygan_tf.models.biggan import Discriminator, Generator
+    from foleygan_tf.models.build import build_discriminator, build_generator
     from foleygan_tf.models.layers import shape_only_weights
 
     with shape_only_weights():
-        generator = Generator(config)
-        discriminator = Discriminator(config)
+        generator = build_generator(config)
+        discriminator = build_discriminator(config)
     report = {"generator": _gan_entry(generator), "discriminator": _gan_entry(discriminator)}
     del generator, discriminator
     if include_trn:

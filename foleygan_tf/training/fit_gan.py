@@ -109,7 +109,7 @@ def fit_gan(config: Config, dataset: tf.data.Dataset, run_dir: str, steps: int, 
         saver = PretrainCheckpointer(run, manager, history, config.train.checkpoint_every)
         with strategy.scope():
             gan.fit(dataset.skip(consumed), epochs=1, steps_per_epoch=pretrain_left, callbacks=[saver],
-                    verbose=verbose)
+                    verbose=verbose, shuffle=False)  # the dataset shuffles itself
         consumed += pretrain_left
         gan.set_phase("adversarial")
         if saver.diverged:
@@ -123,7 +123,38 @@ def fit_gan(config: Config, dataset: tf.data.Dataset, run_dir: str, steps: int, 
         callbacks.append(SampleWriter(writer, SpectrogramCodec(config.audio), sample_conditions,
                                       config.train.sample_every, seed=config.seed))
     with strategy.scope():  # MultiWorkerMirroredStrategy needs fit inside the scope
-        gan.fit(dataset.skip(consumed), epochs=1, steps_per_epoch=remaining, callbacks=callbacks, verbose=verbose)
+        gan.fit(dataset.skip(consumed), epochs=1, steps_per_epoch=remaining, callbacks=callbacks, verbose=verbose,
+                shuffle=False)
     writer.flush()
     result.update(diverged=keeper.diverged, steps_done=gan.micro_batches_seen())
     return result
+
+
+def train_gan_on_shards(config: Config, shards_dir: str, run_dir: str, trn_run_dir: str | None = None,
+                        steps: int | None = None, *, verbose="auto") -> dict:
+    """``foleygan train gan``: train (or resume) ``run_dir`` on ``shards_dir``'s train split up to
+    ``steps`` micro-batches (default ``train.iterations × train.accumulation_steps``), with the
+    guidance of the TRN run ``trn_run_dir`` (needed when ``gan.class_source = "mtrn"`` or
+    ``gan.guidance_source = "trn"``; :mod:`foleygan_tf.training.gan_inputs`). TensorBoard samples
+    use the conditions of 4 test windows. Returns :func:`fit_gan`'s result."""
+    import os
+
+    from foleygan_tf.training.gan_inputs import gan_training_dataset, needs_trn
+    from foleygan_tf.training.trn import load_trn
+
+    if not os.path.isdir(shards_dir):
+        raise FileNotFoundError(f"{shards_dir}: no such shards folder (run `foleygan prepare`)")
+    trn = None
+    if needs_trn(config):
+        if trn_run_dir is None:
+            raise ValueError(f"gan.class_source={config.gan.class_source!r} / gan.guidance_source="
+                             f"{config.gan.guidance_source!r} need the trained TRN: pass --trn TRN_RUN_DIR")
+        trn = load_trn(trn_run_dir)
+        if trn.num_classes != config.num_classes:
+            raise ValueError(f"{trn_run_dir}: the TRN knows {trn.num_classes} classes, the GAN config {config.num_classes}")
+    if steps is None:
+        steps = config.train.iterations * config.train.accumulation_steps
+    train_ds = gan_training_dataset(shards_dir, "train", config, trn, global_batch_size(config))
+    sample = next(iter(gan_training_dataset(shards_dir, "test", config, trn, 4, training=False)), None)
+    return fit_gan(config, train_ds, run_dir, steps, verbose=verbose,
+                   sample_conditions=None if sample is None else {k: v.numpy() for k, v in sample.items()})

@@ -14,25 +14,19 @@ the gradients of ``accumulation_steps`` micro-batches (paper §V-B: 16 × 128 = 
   fresh z (the paper's G takes the predicted class and the action spectrogram of real videos);
 * hinge losses (eq. 3), orthogonal regularisation of G (β = ``gan.ortho_reg``), EMA of G after each
   G update;
-* optionally (``gan.envelope_loss`` > 0, our addition — not in the paper) a paired L1 loss between
-  the loudness envelopes over time of G's image and the real image of the same window (the window
-  whose S_act/P_act condition G): a direct signal for *when* the sound must be loud. Logged as
-  ``g_envelope`` in every case; likewise ``gan.spectrum_loss`` / ``g_spectrum`` on the average
-  spectrum (ch0 averaged over time: the timbre of the class), and ``gan.onset_loss`` /
-  ``g_onset`` on the onset strength over time (the spectral flux of ch0: where the sound *starts*,
-  and a steady background, which the loudness envelope averages away), and ``gan.magnitude_loss``
-  / ``g_magnitude`` on the whole log-magnitude channel (pix2pix's paired L1), and
-  ``gan.waveform_onset_loss`` / ``g_wave_onset`` on the onset envelope of the *decoded waveform*
-  (codec decode + ISTFT inside the step, as the export does), against that of the decoded real
-  image; and ``gan.waveform_stft_loss`` / ``g_wave_stft`` on the fine log-magnitude STFT (the onset
-  analysis: ≈ 46 ms window, 10 ms hop) of G's image decoded *with its own phase channel* (no
-  Griffin-Lim) against that of the real window's audio.
+* optionally the paired losses of :mod:`foleygan_tf.training.paired_losses` (our addition, not in
+  the paper): L1 between G's image and the real image of the same window, on the loudness envelope
+  (``gan.envelope_loss``), the average spectrum (``gan.spectrum_loss``) and the onset strength
+  (``gan.onset_loss``); each is logged (``g_envelope``, ``g_spectrum``, ``g_onset``) even when
+  its weight is 0.
 
 The optimizers' ``iterations`` count their own updates: D's is the ``optimizer_updates`` of the
 history, and a ``train_step`` advances it by ``d_steps``.
 
-Data (a dict per example): ``image`` [R, R, 3] real spectrogram, ``class`` int32 label or
-``class_probs`` [C] soft label, ``action_spectrogram`` [R, R, 3], ``action_curve`` [R].
+Data (a dict per example, ``foleygan_tf.training.gan_inputs``): ``image`` [R, R, 3] real
+spectrogram, ``class`` int32 label and optionally ``class_probs`` [C] (G's and D's class input when
+present: the MTRN's probabilities, ``gan.class_source = "mtrn"``), ``action_spectrogram``
+[R, R, 3], ``action_curve`` [R].
 """
 
 from __future__ import annotations
@@ -40,13 +34,12 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from foleygan_tf.models import Discriminator, Generator, ModelEMA, orthogonal_regularization
-
+from foleygan_tf.models import ModelEMA, build_discriminator, build_generator, orthogonal_regularization
+from foleygan_tf.training.paired_losses import PAIRED_LOSSES
 
 # The parts generator_objective returns, in this order, and the metric each is logged as.
-GENERATOR_METRIC_NAMES = {"adversarial": "g_loss", "ortho": "ortho_reg", "envelope": "g_envelope",
-                          "spectrum": "g_spectrum", "onset": "g_onset", "magnitude": "g_magnitude",
-                          "wave_onset": "g_wave_onset", "wave_stft": "g_wave_stft"}
+GENERATOR_METRIC_NAMES = {"adversarial": "g_loss", "ortho": "ortho_reg",
+                          **{field: metric for field, (_, metric) in PAIRED_LOSSES.items()}}
 GENERATOR_LOSS_PARTS = tuple(GENERATOR_METRIC_NAMES)
 METRIC_NAMES = ("d_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm") + tuple(GENERATOR_METRIC_NAMES.values())
 
@@ -61,101 +54,6 @@ def hinge_d_loss(real_logits, fake_logits):
 def hinge_g_loss(fake_logits):
     """L_G = −E[D(G(z, y), y)] (eq. 3)."""
     return -tf.reduce_mean(fake_logits)
-
-
-def time_envelope(image):
-    """Loudness envelope of spectrogram images ``[B, R(time), R(freq), 3]`` → ``[B, R]``: ch0 (the
-    log magnitude in every encoding, −1 = the codec's floor) averaged over frequency."""
-    return tf.reduce_mean(tf.cast(image[..., 0], tf.float32), axis=-1)
-
-
-def envelope_l1(fake, real):
-    """``mean |envelope(fake) − envelope(real)|`` (:func:`time_envelope`) — the paired loudness
-    envelope loss of ``gan.envelope_loss`` (our addition, docs/training.md)."""
-    return tf.reduce_mean(tf.abs(time_envelope(fake) - time_envelope(real)))
-
-
-def frequency_profile(image):
-    """Average spectrum of spectrogram images ``[B, R(time), R(freq), 3]`` → ``[B, R]``: ch0
-    averaged over time."""
-    return tf.reduce_mean(tf.cast(image[..., 0], tf.float32), axis=1)
-
-
-def spectrum_l1(fake, real):
-    """``mean |profile(fake) − profile(real)|`` (:func:`frequency_profile`) — the paired
-    average-spectrum loss of ``gan.spectrum_loss`` (our addition, docs/training.md)."""
-    return tf.reduce_mean(tf.abs(frequency_profile(fake) - frequency_profile(real)))
-
-
-def onset_strength(image):
-    """Onset strength over time of spectrogram images ``[B, R(time), R(freq), 3]`` → ``[B, R − 1]``:
-    the spectral flux of ch0 (log magnitude), ``mean_f max(0, ch0[t + 1, f] − ch0[t, f])`` — the
-    same quantity (in the image's scaling) the onset metric peak-picks (``evaluation.sync``)."""
-    log_mag = tf.cast(image[..., 0], tf.float32)
-    return tf.reduce_mean(tf.nn.relu(log_mag[:, 1:] - log_mag[:, :-1]), axis=-1)
-
-
-def onset_l1(fake, real):
-    """``mean |onset_strength(fake) − onset_strength(real)|`` (:func:`onset_strength`) — the paired
-    onset loss of ``gan.onset_loss`` (our addition, docs/training.md). The loudness envelope is
-    blind to a background that flickers bin by bin (its mean over frequency is steady); the flux is
-    not, so this loss asks for real-like steady backgrounds and sharp attacks at the right columns."""
-    return tf.reduce_mean(tf.abs(onset_strength(fake) - onset_strength(real)))
-
-
-def magnitude_l1(fake, real):
-    """``mean |ch0(fake) − ch0(real)|`` over time and frequency — the paired log-magnitude loss of
-    ``gan.magnitude_loss`` (our addition, pix2pix's L1 term; docs/training.md)."""
-    return tf.reduce_mean(tf.abs(tf.cast(fake[..., 0], tf.float32) - tf.cast(real[..., 0], tf.float32)))
-
-
-def waveform_onset_l1(fake, real, codec):
-    """``mean |env(decode(fake)) − env(decode(real))|`` with ``env`` the normalised spectral-flux
-    onset envelope of the sync metric's analysis (``data.pipeline.audio_onset_envelope``, ≈ 46 ms
-    window, 10 ms hop) and ``decode`` the codec's image → waveform (differentiable TF ops,
-    Griffin-Lim iterations included). The loss of ``gan.waveform_onset_loss`` (our addition,
-    docs/training.md): the image-domain losses cannot see how G's phase channel smears or splits
-    an attack once the image is turned into sound."""
-    from foleygan_tf.data.pipeline import audio_onset_envelope
-
-    fake_env, _ = audio_onset_envelope(codec.decode(tf.cast(fake, tf.float32)), codec.sample_rate)
-    real_env, _ = audio_onset_envelope(codec.decode(tf.cast(real, tf.float32)), codec.sample_rate)
-    return tf.reduce_mean(tf.abs(fake_env - tf.stop_gradient(real_env)))
-
-
-# log(ε + |X|) of the fine analysis: the floor of the onset envelope's log (data.pipeline)
-WAVE_STFT_EPS = 1e-3
-
-
-def phase_decoding_codec(audio_config):
-    """The codec that decodes G's image with G's own phase channel and no Griffin-Lim (LMS:
-    ``lms_refine_iters = 0``; STFT decodes with its phase anyway) — what ``gan.waveform_stft_loss``
-    trains. Raises ``ValueError`` for encodings without a phase channel (ms, mfcc, cqt)."""
-    import dataclasses
-
-    from foleygan_tf.audio import SpectrogramCodec
-    from foleygan_tf.config import PHASE_ENCODINGS
-
-    if audio_config.encoding not in PHASE_ENCODINGS:
-        raise ValueError(f"gan.waveform_stft_loss needs a phase channel: audio.encoding one of "
-                         f"{PHASE_ENCODINGS}, got {audio_config.encoding!r}")
-    return SpectrogramCodec(dataclasses.replace(audio_config, lms_refine_iters=0))
-
-
-def waveform_stft_l1(fake, real_wave, codec):
-    """``mean |log(ε + |S(decode(fake))|) − log(ε + |S(real_wave)|)|`` with ``S`` the onset analysis
-    STFT (``data.pipeline.onset_analysis_magnitude``: ≈ 46 ms window, 10 ms hop) and ``decode``
-    :func:`phase_decoding_codec`'s (G's phase channel, no Griffin-Lim: a linear ISTFT, so the
-    gradient is well conditioned and reaches the phase channel). The loss of
-    ``gan.waveform_stft_loss`` (our addition, docs/training.md): within one of the image's STFT
-    frames only the phase places an attack in time; this asks G for a phase that does.
-    ``fake`` [B, R, R, 3], ``real_wave`` [B, clip_samples] → scalar."""
-    from foleygan_tf.data.pipeline import onset_analysis_magnitude
-
-    fake_mag, _ = onset_analysis_magnitude(codec.decode(tf.cast(fake, tf.float32)), codec.sample_rate)
-    real_mag, _ = onset_analysis_magnitude(tf.cast(real_wave, tf.float32), codec.sample_rate)
-    return tf.reduce_mean(tf.abs(tf.math.log(WAVE_STFT_EPS + fake_mag)
-                                 - tf.stop_gradient(tf.math.log(WAVE_STFT_EPS + real_mag))))
 
 
 def accumulate_gradients(loss_fn, variables, group, k: int, num_parts: int):
@@ -195,26 +93,15 @@ class FoleyGAN(keras.Model):
     def __init__(self, config, generator=None, discriminator=None, **kwargs):
         super().__init__(**kwargs)
         self.config = config
-        self.generator = generator or Generator(config)
-        self.discriminator = discriminator or Discriminator(config)
+        self.generator = generator or build_generator(config)
+        self.discriminator = discriminator or build_discriminator(config)
         self.ema = ModelEMA(self.generator, decay=config.gan.ema_decay, start_step=config.gan.ema_start)
         self.d_steps = int(config.train.d_steps)
         self.accumulation_steps = int(config.train.accumulation_steps)
         self.z_dim = int(config.gan.z_dim)
         self.uses_guidance = config.gan.guidance != "none"
         self.d_sees_action = bool(config.gan.d_sees_action)
-        self.envelope_weight = float(config.gan.envelope_loss)
-        self.spectrum_weight = float(config.gan.spectrum_loss)
-        self.onset_weight = float(config.gan.onset_loss)
-        self.magnitude_weight = float(config.gan.magnitude_loss)
-        self.wave_onset_weight = float(config.gan.waveform_onset_loss)
-        self.codec = None
-        if self.wave_onset_weight > 0:
-            from foleygan_tf.audio import SpectrogramCodec
-
-            self.codec = SpectrogramCodec(config.audio)
-        self.wave_stft_weight = float(config.gan.waveform_stft_loss)
-        self.phase_codec = phase_decoding_codec(config.audio) if self.wave_stft_weight > 0 else None
+        self.paired_weights = {name: float(getattr(config.gan, name)) for name in PAIRED_LOSSES}
         self.seed_generator = tf.random.Generator.from_seed(config.seed)
         self.phase = "adversarial"
         self.g_updates = tf.Variable(0, dtype=tf.int64, trainable=False, name="g_updates",
@@ -362,33 +249,19 @@ class FoleyGAN(keras.Model):
         """G's loss for generated images ``fake`` [B, R, R, 3] of ``batch`` (one micro-batch).
 
         Returns ``(loss, parts)``, one scalar part per name in :data:`GENERATOR_LOSS_PARTS`: the
-        hinge loss of D on ``fake`` plus orthogonal regularisation (the paper) plus the
-        weighted paired losses against the real images of the same windows (our additions, 0 =
-        off). The unweighted image losses are cheap means and always returned for logging; the
-        waveform losses need a decode and are computed only when weighted (0 otherwise;
-        ``gan.waveform_stft_loss`` needs the real audio as ``batch["wave"]``).
+        hinge loss of D on ``fake`` plus orthogonal regularisation (the paper) plus the weighted
+        paired losses against the real images of the same windows (our addition; each part is
+        computed for logging even when its weight is 0 — they are cheap means).
         """
         adversarial = hinge_g_loss(self.discriminator(self._d_inputs(fake, batch), training=True))
         ortho = orthogonal_regularization(self.generator, self.config.gan.ortho_reg)
-        # the real spectrogram of the same window tells G *when* the sound is loud, its timbre, …
-        envelope = envelope_l1(fake, batch["image"])
-        spectrum = spectrum_l1(fake, batch["image"])
-        onset = onset_l1(fake, batch["image"])
-        magnitude = magnitude_l1(fake, batch["image"])
-        wave_onset = (waveform_onset_l1(fake, batch["image"], self.codec) if self.codec is not None
-                      else tf.zeros([]))
-        wave_stft = (waveform_stft_l1(fake, batch["wave"], self.phase_codec) if self.phase_codec is not None
-                     else tf.zeros([]))
-        loss = adversarial + ortho
-        for weight, term in ((self.envelope_weight, envelope), (self.spectrum_weight, spectrum),
-                             (self.onset_weight, onset), (self.magnitude_weight, magnitude)):
-            if weight > 0:
-                loss = loss + weight * term
-        if self.codec is not None:
-            loss = loss + self.wave_onset_weight * wave_onset
-        if self.phase_codec is not None:
-            loss = loss + self.wave_stft_weight * wave_stft
-        return loss, (adversarial, ortho, envelope, spectrum, onset, magnitude, wave_onset, wave_stft)
+        loss, parts = adversarial + ortho, [adversarial, ortho]
+        for name, (paired_loss, _) in PAIRED_LOSSES.items():
+            term = paired_loss(fake, batch["image"])
+            if self.paired_weights[name] > 0:
+                loss = loss + self.paired_weights[name] * term
+            parts.append(term)
+        return loss, tuple(parts)
 
     def train_step(self, data):
         groups = self._split(data)

@@ -2,13 +2,13 @@
 
 :func:`build_frame_encoder` returns a ``keras.Model`` mapping uint8 RGB frames
 ``[batch, frame_size, frame_size, 3]`` to features ``[batch, feature_dim]``; preprocessing is part
-of the model, so callers feed raw frames. The backbone is chosen by ``config.video.backbone``:
+of the model, so callers feed raw frames. The backbone is chosen by ``backbone`` (``video.backbone``):
 
 * ``"resnet50"`` — ``keras.applications.ResNet50(include_top=False, pooling="avg")``: conv5 after
   global average pooling, 2048-d. Preprocessing is Keras' ``"caffe"`` ResNet-50 convention
   (RGB→BGR, minus the ImageNet channel means), the one the ImageNet weights were trained with.
   Weights are never downloaded: the network is built with ``weights=None`` and, when
-  ``config.video.imagenet_weights`` names a local file (Keras' ``…_notop.h5`` or a
+  ``imagenet_weights`` (``video.imagenet_weights``) names a local file (Keras' ``…_notop.h5`` or a
   ``.weights.h5`` saved by :func:`save_backbone_weights`), they are loaded from it.
 * ``"small_cnn"`` — a 4-stage strided CNN for the tiny/small presets whose last stage has
   ``feature_dim`` channels, global average pooled → ``feature_dim``. Input scaled to [-1, 1].
@@ -48,39 +48,39 @@ class CaffePreprocess(keras.layers.Layer):
         return input_shape
 
 
-def build_frame_encoder(video_cfg, *, freeze_batchnorm: bool | None = None, name: str | None = None):
-    """The frame feature extractor selected by ``video_cfg.backbone``.
+def build_frame_encoder(backbone: str, frame_size: int, feature_dim: int, imagenet_weights: str = "", *,
+                        freeze_batchnorm: bool | None = None, name: str | None = None):
+    """The frame feature extractor ``backbone`` (:data:`BACKBONES`).
 
     Args:
-      video_cfg: a :class:`foleygan_tf.config.VideoConfig` (``frame_size``, ``backbone``,
-        ``feature_dim``, ``imagenet_weights``).
+      backbone, frame_size, feature_dim, imagenet_weights: the ``video.*`` fields of the same names.
       freeze_batchnorm: ResNet-50 only; ``None`` → freeze iff ImageNet weights were loaded.
       name: model name (default ``"<backbone>_encoder"``).
 
     Returns:
       ``keras.Model``: uint8 ``[batch, S, S, 3]`` → float32 ``[batch, feature_dim]``
-      (``S = video_cfg.frame_size``; ``feature_dim`` is 2048 for ResNet-50).
+      (``S = frame_size``; ``feature_dim`` is 2048 for ResNet-50).
 
     Raises:
       ValueError: unknown backbone, or ``feature_dim`` ≠ 2048 with ResNet-50.
       FileNotFoundError: ``imagenet_weights`` is set but the file does not exist.
     """
-    backbone = video_cfg.backbone
     if backbone == "resnet50":
-        return _build_resnet50(video_cfg, freeze_batchnorm=freeze_batchnorm, name=name)
+        return _build_resnet50(frame_size, feature_dim, imagenet_weights, freeze_batchnorm=freeze_batchnorm,
+                               name=name)
     if backbone == "small_cnn":
-        return _build_small_cnn(video_cfg, name=name)
+        return _build_small_cnn(frame_size, feature_dim, name=name)
     raise ValueError(f"video.backbone must be one of {BACKBONES}, got {backbone!r}")
 
 
-def _build_resnet50(video_cfg, *, freeze_batchnorm, name):
-    if video_cfg.feature_dim != RESNET50_FEATURE_DIM:
+def _build_resnet50(frame_size, feature_dim, imagenet_weights, *, freeze_batchnorm, name):
+    if feature_dim != RESNET50_FEATURE_DIM:
         raise ValueError(f"video.feature_dim must be {RESNET50_FEATURE_DIM} for the resnet50 backbone "
-                         f"(conv5 after global average pooling), got {video_cfg.feature_dim}")
-    size = int(video_cfg.frame_size)
+                         f"(conv5 after global average pooling), got {feature_dim}")
+    size = int(frame_size)
     resnet = keras.applications.ResNet50(include_top=False, weights=None, pooling="avg",
                                          input_shape=(size, size, 3))
-    path = video_cfg.imagenet_weights
+    path = imagenet_weights
     loaded = False
     if path:
         path = os.path.expanduser(os.fspath(path))
@@ -105,8 +105,8 @@ def _build_resnet50(video_cfg, *, freeze_batchnorm, name):
     return keras.Model(inputs, feats, name=name or "resnet50_encoder")
 
 
-def _build_small_cnn(video_cfg, *, name):
-    size, dim = int(video_cfg.frame_size), int(video_cfg.feature_dim)
+def _build_small_cnn(frame_size, feature_dim, *, name):
+    size, dim = int(frame_size), int(feature_dim)
     if dim < 8:
         raise ValueError(f"video.feature_dim must be ≥ 8 for small_cnn, got {dim}")
     widths = [max(8, dim // 8), max(8, dim // 4), max(8, dim // 2), dim]
@@ -121,13 +121,13 @@ def _build_small_cnn(video_cfg, *, name):
     return keras.Model(inputs, feats, name=name or "small_cnn_encoder")
 
 
-def motion_feature_width(video_cfg) -> int:
-    """Width of :func:`build_motion_encoder`'s output: ``2·min(video.feature_dim, 256)`` (average
-    and max pooling of its last ``min(video.feature_dim, 256)`` channels)."""
-    return 2 * min(int(video_cfg.feature_dim), MOTION_FEATURE_DIM)
+def motion_feature_width(feature_dim: int) -> int:
+    """Width of :func:`build_motion_encoder`'s output: ``2·min(feature_dim, 256)`` (average and
+    max pooling of its last ``min(feature_dim, 256)`` channels; ``feature_dim`` = ``video.feature_dim``)."""
+    return 2 * min(int(feature_dim), MOTION_FEATURE_DIM)
 
 
-def build_motion_encoder(video_cfg, *, name: str | None = None):
+def build_motion_encoder(frame_size: int, feature_dim: int, *, name: str | None = None):
     """The 2TRN's motion stream for ``trn.pair_input = "rgb_difference"`` (TSN's "RGB difference"
     modality, Wang et al. 2016): float32 frame differences ``frame_t+1 − frame_t`` scaled to
     [-1, 1], ``[batch, S, S, 3]`` → ``[batch, 2·d]`` with ``d = min(video.feature_dim, 256)``
@@ -138,7 +138,7 @@ def build_motion_encoder(video_cfg, *, name: str | None = None):
     and a change confined to a few pixels (a clock hand, a heel) survives the max pool where the
     average of a whole-frame feature vector would wash it out. Our choice (docs/trn.md).
     """
-    size, dim = int(video_cfg.frame_size), motion_feature_width(video_cfg) // 2
+    size, dim = int(frame_size), motion_feature_width(feature_dim) // 2
     widths = [max(8, dim // 8), max(8, dim // 4), max(8, dim // 2), max(8, dim)]
     inputs = keras.Input((size, size, 3), dtype="float32", name="frame_differences")
     x = inputs
@@ -154,9 +154,9 @@ def build_motion_encoder(video_cfg, *, name: str | None = None):
 def save_backbone_weights(encoder, path: str | os.PathLike) -> None:
     """Save the ResNet-50 inside ``encoder`` (from :func:`build_frame_encoder`) as a no-top weights
     file that ``video.imagenet_weights`` can point to (``path`` must end in ``.weights.h5``)."""
-    path = os.fspath(path)
+    from foleygan_tf.atomic import atomic_path
+
     inner = [layer for layer in encoder.layers if isinstance(layer, keras.Model)]
     target = inner[0] if inner else encoder
-    tmp = f"{path[:-len('.weights.h5')]}.tmp-{os.getpid()}.weights.h5"
-    target.save_weights(tmp)
-    os.replace(tmp, path)
+    with atomic_path(path, suffix=".weights.h5") as tmp:
+        target.save_weights(tmp)

@@ -52,7 +52,7 @@ def test_sigkill_mid_batch_then_rerun_equals_uninterrupted(tmp_path, models_dir,
                VICTIM_READY=str(ready))
     victim = subprocess.Popen([sys.executable, "-c", VICTIM, *argv], cwd=REPO, env=env, start_new_session=True,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    temp = f".v2.mp4.tmp-{victim.pid}"
+    temp = f".v2.mp4.tmp-{victim.pid}.mp4"
     deadline = time.time() + 300
     try:
         while not ready.exists():
@@ -92,11 +92,11 @@ def test_sigkill_mid_batch_then_rerun_equals_uninterrupted(tmp_path, models_dir,
 
 
 def test_stale_temporaries_only_of_dead_processes_are_removed(tmp_path):
-    from foleygan_tf.inference.atomic import remove_stale_temps
+    from foleygan_tf.atomic import remove_stale_temps
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    files = {f".a.mp4.tmp-{dead.pid}": False, f".a.wav.tmp-{dead.pid}": False, f"a.png.tmp-{dead.pid}.png": False,
+    files = {f".a.mp4.tmp-{dead.pid}.mp4": False, f".a.wav.tmp-{dead.pid}.wav": False, f".a.png.tmp-{dead.pid}.png": False,
              f".a.mp4.tmp-{os.getpid()}": True,         # a live writer (this process)
              f".other.mp4.tmp-{dead.pid}": True,        # not one of our outputs
              "a.mp4": True, "notes.tmp-1x": True}

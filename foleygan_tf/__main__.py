@@ -1,0 +1,3 @@
+from foleygan_tf.cli import main
+
+raise SystemExit(main())
