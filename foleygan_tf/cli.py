@@ -15,7 +15,7 @@ import argparse
 import importlib
 import sys
 
-# Order = order in `foleygan --help`. A later issue adds its module here.
+# Order = order in `foleygan --help`; a new sub-command adds its module here.
 COMMAND_MODULES = (
     "foleygan_tf.commands.demo",
     "foleygan_tf.commands.codec",
@@ -43,8 +43,7 @@ def common_parser() -> argparse.ArgumentParser:
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--preset", default=None, metavar="NAME",
-                        help=f"config preset: {', '.join(PRESETS)} (default: {DEFAULT_PRESET}; a run directory "
-                             "that exists keeps its own)")
+                        help=f"config preset: {', '.join(PRESETS)} (default: {DEFAULT_PRESET})")
     common.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                         help="override a config field, e.g. --set gan.guidance=none (repeatable; "
                              "`foleygan describe --fields` lists them)")
@@ -75,12 +74,15 @@ def run_config_from_args(args, run_dir):
 
 
 def quiet_tensorflow() -> None:
-    """Hide TensorFlow's C++ log (CPU features, oneDNN notices, kernel fallbacks logged as errors)
-    unless the user asked for it with ``--verbose``; failures still raise Python exceptions, which
-    the CLI prints. Must run before TensorFlow is imported; an explicit TF_CPP_MIN_LOG_LEVEL wins."""
+    """Hide TensorFlow's start-up log unless the user asked for it with ``--verbose``: the C++ log
+    (CPU features, oneDNN notices, kernel fallbacks logged as errors) and the Python logger's
+    warnings (graph-conversion notes); failures still raise Python exceptions, which the CLI prints.
+    Must run before TensorFlow is imported; an explicit TF_CPP_MIN_LOG_LEVEL wins."""
+    import logging
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)   # TensorFlow keeps a level set before its import
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,12 +110,18 @@ def main(argv=None) -> int:
         quiet_tensorflow()
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:   # the reader went away (`foleygan describe --fields | head`): stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (UserError, ValueError, OSError) as err:  # OSError: missing file, read-only/full disk, …
         print(f"foleygan: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("foleygan: interrupted", file=sys.stderr)
         return 130
+
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,7 +8,7 @@ A config is a tree of dataclasses (``Config`` → ``AudioConfig``, ``VideoConfig
 * ``small`` — a 256×256 spectrogram image (11 kHz) and narrow networks: trains on one GPU in hours.
 * ``bundled`` — the recipe of the bundled default models (``saved_models/default``, ``make
   default-models``): a 128×128 image (2.8 kHz audio, 23 ms frames), 24 fps video and the sync
-  switches measured to help; trains on a 2-core CPU in ≈ 45 min.
+  switches measured to help; trains on a 2-core CPU (``make default-models``).
 * ``tiny``  — a 64×64 image and minimal widths for tests, notebooks and CI.
 
 Every field is declared with its **kind** (``dataclasses.field`` metadata, :func:`field_kinds`):
@@ -390,7 +390,7 @@ def _small() -> Config:
         audio=AudioConfig(sample_rate=11025, frame_length=512, frame_step=128, fft_length=512,
                           image_size=256, griffin_lim_iters=48),
         video=VideoConfig(frame_size=112, backbone="small_cnn", feature_dim=256, frames_per_clip=48),
-        # difference: the 2TRN's P_act peaks where the frames change (docs/trn.md, "Pair input")
+        # difference: the 2TRN's P_act peaks where the frames change (docs/trn.md, "The networks")
         trn=TRNConfig(batch_size=32, epochs=30, pair_epochs=30, pair_input="difference"),
         # EMA decay 0.999 (half-life ≈ 700 updates): BigGAN's 0.9999 averages over ≈ 10⁴ updates,
         # longer than these presets train, so the EMA weights would stay near the start weights.

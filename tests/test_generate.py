@@ -136,8 +136,10 @@ def test_pipeline_is_the_models_composed(models, videos, tf):
     trn = pipe.serve_trn(frames=tf.constant(held[None, ::3]), fps=tf.constant([8.0], tf.float32))
     index = int(np.argmax(trn["class_probs"].numpy()[0]))
     assert got["class_name"] == pipe.class_names[index] and got["class_source"] == "mtrn"
+    # a tiny-preset G was trained on the MTRN's probabilities (gan.class_source = mtrn): it gets them
+    assert pipe.class_source == "mtrn" and got["classes"] == pipe.class_names[index]
     z = pipe.sample_z_fn(seed=tf.constant(5, tf.int64), num=tf.constant(1), truncation=tf.constant(1.0))["z"]
-    want = pipe.serve_gen(z=z, class_probs=tf.one_hot([index], len(pipe.class_names)),
+    want = pipe.serve_gen(z=z, class_probs=trn["class_probs"],
                           action_spectrogram=trn["action_spectrogram"], action_curve=trn["action_curve"])
     n = int(round(frames.shape[0] / fps * pipe.sample_rate))
     lead = int(round(0.25 * pipe.sample_rate))
@@ -310,3 +312,177 @@ def test_trn_and_generator_must_share_classes_and_spectrogram_settings():
     with pytest.raises(ValueError, match="audio.image_size 64 vs 128"):
         check_compatible({"class_names": names, "image_size": 64, "sample_rate": 689},
                          {"class_names": names, "image_size": 128, "sample_rate": 689})
+
+
+# ---- the class per shot ----------------------------------------------------------------------------
+
+def test_pool_shot_probs_and_cut_masks():
+    from foleygan_tf.inference.pipeline import class_segments, cut_masks, describe_classes, pool_shot_probs
+
+    pooled = pool_shot_probs([(0, 8, [1.0, 0.0]), (0, 3, [0.0, 1.0]), (1, 2, [1.0, 0.0]), (1, 7, [0.5, 0.5])], 2)
+    np.testing.assert_allclose(pooled, [[8 / 11, 3 / 11], [5.5 / 9, 3.5 / 9]])   # weighted by the parts' frames
+    with pytest.raises(ValueError, match="every shot"):
+        pool_shot_probs([(0, 8, [1.0, 0.0])], 2)
+    masks = cut_masks(200, [60, 140], 20)
+    np.testing.assert_allclose((masks.astype(np.float64) ** 2).sum(0), 1.0, atol=1e-6)
+    np.testing.assert_array_equal(masks[:, :50], [[1] * 50, [0] * 50, [0] * 50])
+    np.testing.assert_allclose(masks[:, 70:130], [[0] * 60, [1] * 60, [0] * 60], atol=1e-7)
+    shots = [{"start": 0.0, "end": 2.0, "class_name": "rain"}, {"start": 2.0, "end": 3.0, "class_name": "rain"},
+             {"start": 3.0, "end": 5.0, "class_name": "thunder"}]
+    segments = class_segments(shots)
+    assert [(s["start"], s["end"], s["class_name"], s["shots"]) for s in segments] == [
+        (0.0, 3.0, "rain", 2), (3.0, 5.0, "thunder", 1)]
+    assert describe_classes(segments) == "rain → thunder (3 shots)"
+    assert describe_classes(segments[:1]) == "rain (2 shots)"
+
+
+@pytest.fixture(scope="module")
+def scenes():
+    """Synthetic rain (8 s) and typing (4 s) scenes, 32 px at 24 fps, and their mean colours."""
+    from foleygan_tf.data.synth import ClipSpec, render_clip
+
+    rain = render_clip(ClipSpec("unused", "rain", 0, 0, 8.0, Fraction(24), 32))[1]
+    typing = render_clip(ClipSpec("unused", "typing", 0, 0, 4.0, Fraction(24), 32))[1]
+    return rain, typing
+
+
+def stub_mtrn(pipe, scenes, probs_of=None):
+    """The MTRN's class probabilities replaced by those of one that tells the scenes apart (rain vs
+    typing by each frame's nearest mean colour; ``probs_of(share of typing frames, call number)``);
+    P_act and S_act stay the TRN's. Returns the per-window probabilities it gave."""
+    import tensorflow as tf
+
+    means = [s.reshape(-1, 3).mean(0) for s in scenes]
+    rain, typing = pipe.class_index("rain"), pipe.class_index("typing")
+
+    def default(share, _):
+        p = np.full(len(pipe.class_names), 0.1 / len(pipe.class_names))
+        p[rain] += 0.9 * (1 - share)
+        p[typing] += 0.9 * share
+        return p
+
+    probs_of = probs_of or default
+    given, serve = [], pipe.serve_trn
+
+    def stub(frames, fps):
+        out = dict(serve(frames=frames, fps=fps))
+        colours = frames.numpy()[0].reshape(frames.shape[1], -1, 3).mean(1)
+        share = np.mean([np.argmin([np.abs(c - m).sum() for m in means]) for c in colours])
+        given.append(probs_of(share, len(given)))
+        out["class_probs"] = tf.constant(given[-1][None], tf.float32)
+        return out
+
+    pipe.serve_trn = stub
+    return given
+
+
+def spy_generator(pipe):
+    """Record every row of G's class input and its waveform."""
+    calls, serve = [], pipe.serve_gen
+
+    def spy(z, class_probs, action_spectrogram, action_curve):
+        out = serve(z=z, class_probs=class_probs, action_spectrogram=action_spectrogram, action_curve=action_curve)
+        calls.extend(zip(class_probs.numpy(), out["waveform"].numpy()))
+        return out
+
+    pipe.serve_gen = spy
+    return calls
+
+
+def test_class_changes_at_the_cut_between_two_scenes(models, scenes, tf):
+    """4 s of rain then 4 s of typing: two shots, the cut at 4 s; G gets each shot's pooled
+    probabilities (a tiny-preset G: gan.class_source = mtrn) or its one-hot class (a G trained on
+    labels); a window across the cut is rendered once per shot; P_act does not depend on it."""
+    from foleygan_tf.inference.pipeline import FoleyPipeline
+
+    frames = np.concatenate([scenes[0][:96], scenes[1]])
+    pipe = FoleyPipeline.from_saved_models(models)
+    given = stub_mtrn(pipe, scenes)
+    calls = spy_generator(pipe)
+    got = pipe.synthesize(frames, 24.0, seed=1)
+    assert got["classes"] == "rain → typing (2 shots)" and got["class_source"] == "mtrn"
+    assert [(s["class_name"], s["start"], s["end"]) for s in got["shots"]] == [("rain", 0.0, 4.0), ("typing", 4.0, 8.0)]
+    n, cut = len(got["windows"]), 96 + 6                                     # the cut, after the 6-frame pre-roll
+    across = sum(first < cut < stop for first, stop in got["windows"])
+    # the MTRN on every window, then again on each side of the cut of a window across it
+    assert n == 4 and across >= 1 and len(given) == n + 2 * across and len(calls) == n + across
+    window_classes = [pipe.class_names[int(np.argmax(p))] for p in given[:n]]
+    assert window_classes[0] == "rain" and window_classes[-1] == "typing"
+    pooled = [s["class_probs"] for s in got["shots"]]
+    assert pooled[0][pipe.class_index("rain")] > 0.9 and pooled[1][pipe.class_index("typing")] > 0.9
+    rows = np.stack([c[0] for c in calls])
+    assert all(min(np.abs(r - p).max() for p in pooled) < 1e-6 for r in rows)
+    assert {int(r.argmax()) for r in rows} == {pipe.class_index("rain"), pipe.class_index("typing")}
+    calls.clear()
+    pipe.class_source = "label"
+    labelled = pipe.synthesize(frames, 24.0, seed=1)
+    eye = np.eye(len(pipe.class_names))
+    assert all(any(np.array_equal(r, eye[pipe.class_index(c)]) for c in ("rain", "typing")) for r, _ in calls)
+    np.testing.assert_array_equal(labelled["p_act"], got["p_act"])
+    assert not np.allclose(labelled["wave"], got["wave"])
+
+
+def test_window_across_a_cut_is_spliced_at_the_cut(models, scenes, tf):
+    """One window holding a cut at 1.25 s: the track is the first shot's render up to the cut and
+    the second's after it (an equal-power fade of CUT_FADE_S between)."""
+    from foleygan_tf.inference.pipeline import CUT_FADE_S, FoleyPipeline
+
+    frames = np.concatenate([scenes[0][:30], scenes[1][:36]])
+    pipe = FoleyPipeline.from_saved_models(models, pre_roll=0.0)
+    stub_mtrn(pipe, scenes)
+    calls = spy_generator(pipe)
+    got = pipe.synthesize(frames, 24.0, seed=2)
+    assert len(got["windows"]) == 1 and len(calls) == 2 and got["classes"] == "rain → typing (2 shots)"
+    first, second = calls[0][1], calls[1][1]
+    cut, half = int(round(1.25 * pipe.sample_rate)), int(round(CUT_FADE_S * pipe.sample_rate)) // 2 + 1
+    wave = got["wave"]
+    np.testing.assert_array_equal(wave[: cut - half], first[: cut - half])
+    np.testing.assert_allclose(wave[cut + half:], second[cut + half: len(wave)], atol=1e-7)
+    assert np.abs(first - second).max() > 1e-2 * np.abs(first).max()             # two different renders
+
+
+def test_one_scene_keeps_one_class_and_class_forces_one(models, scenes, tf):
+    """8 s of one scene whose windows' argmax flips window to window: one class for the whole
+    video, the same class input for every window; --class forces one class (one-hot) everywhere,
+    also across a cut."""
+    from foleygan_tf.inference.pipeline import FoleyPipeline
+
+    pipe = FoleyPipeline.from_saved_models(models)
+    rain, typing = pipe.class_index("rain"), pipe.class_index("typing")
+
+    def flipping(share, k):
+        p = np.zeros(len(pipe.class_names))
+        p[rain], p[typing] = (0.6, 0.4) if k % 2 == 0 else (0.35, 0.65)
+        return p
+
+    given = stub_mtrn(pipe, scenes, flipping)
+    calls = spy_generator(pipe)
+    got = pipe.synthesize(scenes[0], 24.0, seed=1)
+    assert {int(np.argmax(p)) for p in given} == {rain, typing}               # the windows disagree
+    assert got["classes"] == "typing" and len(got["shots"]) == 1 and len(calls) == len(got["windows"]) == 4
+    assert all(np.array_equal(r, calls[0][0]) for r, _ in calls)
+    frames = [stop - first for first, stop in got["windows"]]
+    np.testing.assert_allclose(calls[0][0], np.average(given, axis=0, weights=frames), atol=1e-6)
+    calls.clear()
+    forced = pipe.synthesize(np.concatenate([scenes[0][:96], scenes[1]]), 24.0, seed=1, class_name="clock")
+    assert forced["classes"] == "clock" and forced["class_source"] == "user" and len(forced["shots"]) == 1
+    assert len(calls) == len(forced["windows"])
+    assert all(np.array_equal(r, np.eye(len(pipe.class_names))[pipe.class_index("clock")]) for r, _ in calls)
+
+
+def test_plot_shows_the_class_timeline(models, scenes, tmp_path, tf):
+    from foleygan_tf.data.synth import write_mp4
+    from foleygan_tf.inference.batch import format_result
+    from foleygan_tf.inference.pipeline import FoleyPipeline
+
+    video = tmp_path / "two scenes.mp4"
+    write_mp4(str(video), np.concatenate([scenes[0][:96], scenes[1]]), Fraction(24), np.zeros(8 * 44100, np.float32))
+    pipe = FoleyPipeline.from_saved_models(models)
+    stub_mtrn(pipe, scenes)
+    r = pipe.generate(video, tmp_path / "out.mp4", seed=0, plot=True)
+    assert r["classes"] == "rain → typing (2 shots)"
+    assert [(s["class_name"], s["shots"]) for s in r["segments"]] == [("rain", 1), ("typing", 1)]
+    png = (tmp_path / "out.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert int.from_bytes(png[20:24], "big") > 400                          # the class band under it (360 px without)
+    assert "(rain → typing (2 shots), 8.00 s" in format_result(str(video), r)

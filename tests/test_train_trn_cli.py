@@ -162,7 +162,7 @@ def test_train_gan_parser_points_at_the_gan_command():
 
 @pytest.mark.slow
 def test_p_act_peaks_line_up_with_events(tmp_path, capsys, tf):
-    """On the synthetic dataset (tiny preset, the docs/trn.md "Results" run): the MTRN classifies
+    """On the synthetic dataset (tiny preset): the MTRN classifies
     the test windows and the 2TRN's P_act peaks hit the ground-truth events clearly more often than
     random pair positions. ~3 min on 2 CPU cores."""
     data, out, run = str(tmp_path / "data"), str(tmp_path / "shards"), str(tmp_path / "run")

@@ -14,7 +14,7 @@ cqt        log |CQT|                        phase ∠CQT / π                   
 =========  ===============================  ===================================  =========
 
 (*) the mel-warped phase seeds ``audio.lms_refine_iters`` Griffin-Lim iterations (0 = plain ISTFT
-of the un-warped IF phase, GANSynth's IF-Mel inverse); measured in docs/ARCHITECTURE.md.
+of the un-warped IF phase, GANSynth's IF-Mel inverse); measured in docs/RESULTS.md.
 
 ch2 is the paper's zero padding channel ("we again apply zero padding that we extract later
 through depadding"). Scaling constants (docs/ARCHITECTURE.md "Scaling"):

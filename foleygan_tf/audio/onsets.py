@@ -16,7 +16,9 @@ that they agree on real recordings):
   :func:`analyse_onsets` / :func:`detect_onsets` peak-pick it (librosa ``onset_detect``,
   ``delta`` :data:`ONSET_DELTA`, as CondFoleyGen's evaluation); :func:`match_onsets`,
   :func:`onset_scores` and :func:`pooled_onsets` score estimated against reference times within
-  ±:data:`ONSET_WINDOW_S`.
+  ±:data:`ONSET_WINDOW_S` (greedy matching: the closest pairs first, or each reference onset in
+  time order). The real-video measure (:mod:`foleygan_tf.evaluation.real_video`) detects onsets
+  with librosa's defaults at 22.05 kHz, as its definition says, and scores them here.
 * TensorFlow, for tf.data and training — :func:`onset_envelope_tf` (log linear magnitude, sum
   over bins; differentiable) and from it :func:`pair_onset_weights`, the 2TRN's self-supervised
   pair target (``trn.pair_target = "audio_onsets"``) and the GAN's ``audio_onsets`` guidance
@@ -40,8 +42,8 @@ import math
 import numpy as np
 
 __all__ = ["ONSET_FFT_S", "ONSET_HOP_S", "ONSET_DELTA", "ONSET_WINDOW_S", "SILENCE_RMS", "onset_frames",
-           "onset_envelope", "Onsets", "analyse_onsets", "detect_onsets", "match_onsets", "onset_scores",
-           "pooled_onsets", "onset_envelope_tf", "pair_onset_weights", "onset_weights_to_pact"]
+           "onset_envelope", "Onsets", "analyse_onsets", "detect_onsets", "MATCH_ORDERS", "match_onsets",
+           "onset_scores", "pooled_onsets", "onset_envelope_tf", "pair_onset_weights", "onset_weights_to_pact"]
 
 ONSET_FFT_S = 0.046     # analysis window ≈ 46 ms (librosa's 2048 samples at 44.1 kHz) at any rate
 ONSET_HOP_S = 0.01      # envelope resolution: 10 ms at any rate
@@ -122,10 +124,23 @@ def detect_onsets(wave, sample_rate: int, delta: float = ONSET_DELTA) -> np.ndar
     return analyse_onsets(wave, sample_rate, delta).times
 
 
-def match_onsets(reference, estimated, window: float = ONSET_WINDOW_S) -> list[tuple[float, float]]:
-    """Greedy one-to-one matching of the closest pairs within ±window; returns (ref, est) pairs."""
+MATCH_ORDERS = ("closest", "reference")
+
+
+def match_onsets(reference, estimated, window: float = ONSET_WINDOW_S,
+                 order: str = "closest") -> list[tuple[float, float]]:
+    """Greedy one-to-one matching within ±window; returns (ref, est) pairs.
+
+    ``order="closest"``: the closest pair of all is matched first, then the closest of the rest, …;
+    ``order="reference"``: each reference onset in time order takes the nearest still unused
+    estimated onset (ties: the earlier one) — the real-video measure
+    (:mod:`foleygan_tf.evaluation.real_video`)."""
+    if order not in MATCH_ORDERS:
+        raise ValueError(f"order must be one of {MATCH_ORDERS}, got {order!r}")
     ref, est = sorted(map(float, reference)), sorted(map(float, estimated))
     pairs = sorted((abs(r - e), i, j) for i, r in enumerate(ref) for j, e in enumerate(est) if abs(r - e) <= window)
+    if order == "reference":  # by reference onset, then distance
+        pairs.sort(key=lambda p: (p[1], p[0], p[2]))
     used_r, used_e, matched = set(), set(), []
     for _, i, j in pairs:
         if i not in used_r and j not in used_e:
@@ -143,16 +158,17 @@ def _prf(matched: int, estimated: int, reference: int) -> tuple[float, float, fl
     return precision, recall, f1
 
 
-def onset_scores(reference, estimated, window: float = ONSET_WINDOW_S, estimated_strength=None) -> dict:
+def onset_scores(reference, estimated, window: float = ONSET_WINDOW_S, estimated_strength=None,
+                 order: str = "closest") -> dict:
     """One clip: precision/recall/F1 within ±window, onset-count accuracy, AP, mean |offset| (ms),
     the matched |offsets| (``offsets_ms``) and the counts (``num_reference``, ``num_estimated``,
     ``num_matched``).
 
     ``estimated_strength`` (optional, one value per estimated onset) ranks onsets for the average
-    precision; without it they are ranked by time.
+    precision; without it they are ranked by time. ``order``: the matching (:func:`match_onsets`).
     """
     ref, est = np.asarray(reference, float), np.asarray(estimated, float)
-    matched = match_onsets(ref, est, window)
+    matched = match_onsets(ref, est, window, order)
     precision, recall, f1 = _prf(len(matched), len(est), len(ref))
     count_accuracy = 1.0 if len(ref) == len(est) == 0 else 1.0 - abs(len(ref) - len(est)) / max(len(ref), len(est))
     offsets = [abs(r - e) * 1000.0 for r, e in matched]

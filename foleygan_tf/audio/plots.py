@@ -48,25 +48,48 @@ def plot_image_channels(image: np.ndarray, path: str, title: str = "", sample_ra
 
 
 def plot_spectrogram(path: str, wave: np.ndarray, sample_rate: int, p_times, p_act, *, title: str = "",
-                     nfft: int = 1024, hop: int = 256) -> str:
+                     nfft: int = 1024, hop: int = 256, segments=None) -> str:
     """PNG of the log-magnitude spectrogram of ``wave`` [N] with P_act (right axis, 0–1) drawn
-    over it at ``p_times`` (s); returns ``path``."""
+    over it at ``p_times`` (s); with ``segments`` (``[(start_s, end_s, label), …]``) a band under
+    it shows the class timeline, one coloured span per segment labelled with its class. Returns
+    ``path``."""
     from matplotlib.figure import Figure
 
     wave = np.asarray(wave, np.float32)
-    fig = Figure(figsize=(9, 3.6), dpi=100)
-    ax = fig.subplots()
+    seconds = len(wave) / sample_rate
+    fig = Figure(figsize=(9, 4.1 if segments else 3.6), dpi=100)
+    if segments:
+        ax, band = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [7, 1]})
+    else:
+        ax, band = fig.subplots(), None
     nfft = int(min(nfft, max(16, len(wave))))
     ax.specgram(wave, NFFT=nfft, Fs=sample_rate, noverlap=max(0, nfft - hop), cmap="magma",
                 scale="dB", vmin=-120)
-    ax.set_xlabel("time (s)")
     ax.set_ylabel("frequency (Hz)")
-    ax.set_xlim(0, len(wave) / sample_rate)
+    ax.set_xlim(0, seconds)
     twin = ax.twinx()
     twin.plot(p_times, p_act, color="cyan", lw=1.5, label="P_act")
     twin.set_ylim(0, 1.02)
     twin.set_ylabel("P_act (predicted action)")
     twin.legend(loc="upper right", fontsize=8)
     ax.set_title(title, fontsize=9)
+    if band is not None:
+        _class_band(band, segments, seconds)
+    (band if band is not None else ax).set_xlabel("time (s)")
     fig.tight_layout()
     return save_figure(fig, path)
+
+
+def _class_band(ax, segments, seconds: float) -> None:
+    """One coloured span per ``(start_s, end_s, label)``, the label written in it; a colour per label."""
+    from matplotlib import colormaps
+
+    colours = colormaps["tab20"]
+    labels = list(dict.fromkeys(label for _, _, label in segments))
+    for start, end, label in segments:
+        start, end = max(0.0, float(start)), min(seconds, float(end))
+        ax.axvspan(start, end, color=colours(labels.index(label) % 20), alpha=0.9)
+        ax.text((start + end) / 2, 0.5, label, ha="center", va="center", fontsize=8, clip_on=True)
+    ax.set_ylim(0, 1)
+    ax.set_yticks([])
+    ax.set_ylabel("class", rotation=0, ha="right", va="center", fontsize=8)

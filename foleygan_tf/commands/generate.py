@@ -4,7 +4,8 @@
 in ``/``, gets ``OUT/<stem>.mp4``) and a directory for several (``OUT/<stem>.mp4`` each, plus
 ``<stem>.wav`` with ``--wav`` and ``<stem>.png`` with ``--plot``). ``--models DIR`` names the
 exported models (default: the bundled ``saved_models/default``). A progress bar runs over the
-videos; an unreadable video is reported in one line (the others are still processed; exit status 2).
+videos, and a result line per video names its class timeline (``footstep``, ``rain → thunder (2 shots)``);
+an unreadable video is reported in one line (the others are still processed; exit status 2).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ def register(subparsers, common) -> None:
 
     p = subparsers.add_parser(
         "generate", help="generate synchronised sound for silent videos",
-        description="Generate a sound track for each VIDEO (class and action timing from the TRN, audio from "
-                    "the generator) and write a copy of the video with the track muxed in (video stream "
+        description="Generate a sound track for each VIDEO (class per shot and action timing from the TRN, "
+                    "audio from the generator) and write a copy of the video with the track muxed in (video stream "
                     "copied, not re-encoded, where the container allows). The models' own config is used.")
     p.add_argument("videos", nargs="+", metavar="VIDEO")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
@@ -27,13 +28,14 @@ def register(subparsers, common) -> None:
     p.add_argument("--truncation", type=float, default=None,
                    help="truncation threshold of z (default: the model's gan.truncation; <= 0: none)")
     p.add_argument("--class", dest="class_name", default=None, metavar="NAME",
-                   help="condition on this class instead of the predicted one")
+                   help="condition the whole video on this class instead of the class predicted per shot")
     p.add_argument("--pre-roll", type=float, default=None, metavar="SECONDS",
                    help="lead-in generated before the first frame and cut away, so the track starts inside "
                         "its steady background (default 0.25; 0: none; docs/inference.md)")
     p.add_argument("--wav", action="store_true", help="also write the bare track as <stem>.wav")
     p.add_argument("--plot", action="store_true",
-                   help="also write <stem>.png: the spectrogram with the predicted action curve over it")
+                   help="also write <stem>.png: the spectrogram with the predicted action curve over it and the "
+                        "class timeline under it")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary lines")
     add_verbose_option(p)
     p.set_defaults(func=run)

@@ -24,7 +24,8 @@ def register(subparsers, common) -> None:
         description="Train the action recognizer on SHARDS_DIR's train split (validation: test split): the "
                     "MTRN with the frame backbone, then the 2TRN on the frozen backbone (paper §V-B: trained "
                     "separately); write RUN_DIR (config.json, history.json, checkpoints, tensorboard/) and "
-                    "evaluate it on the test split (eval.json, confusion_matrix.png). Re-running continues the run.")
+                    "evaluate it on the test split (eval.json, confusion_matrix.png). Re-running continues the run "
+                    "with its own config.json (--set may change only the epochs).")
     t.add_argument("shards_dir", metavar="SHARDS_DIR", help="output of `foleygan prepare`")
     t.add_argument("run_dir", metavar="RUN_DIR")
     t.add_argument("--epochs", type=int, default=None, help="epochs of the MTRN stage (default: trn.epochs)")
@@ -36,7 +37,8 @@ def register(subparsers, common) -> None:
     g = sub.add_parser(
         "gan", parents=[common], help="train the visually guided class-conditional BigGAN",
         description="Train FoleyGAN on SHARDS_DIR with the guidance of the action recognizer of TRN_RUN_DIR; "
-                    "resumes when RUN_DIR has a checkpoint.")
+                    "resumes when RUN_DIR has a checkpoint, with its own config.json (--set may change only the "
+                    "iterations, logging and checkpoint intervals).")
     g.add_argument("shards_dir", metavar="SHARDS_DIR", help="output of `foleygan prepare`")
     g.add_argument("run_dir", metavar="RUN_DIR")
     g.add_argument("--trn", dest="trn", default=None, metavar="TRN_RUN_DIR",

@@ -205,14 +205,9 @@ def fit_classifier(config, shards_dir, run_dir, *, epochs: int | None = None, ve
 
 def load_classifier(run_dir) -> RetrievalClassifier:
     """The trained classifier of a ``foleygan train classifier`` run directory."""
-    from foleygan_tf.config import Config
+    from foleygan_tf.training.run_dir import finished_run
 
-    config_path = os.path.join(run_dir, "config.json")
-    weights_path = os.path.join(run_dir, WEIGHTS_NAME)
-    for path in (config_path, weights_path):
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"{path}: not found — is {run_dir} a `foleygan train classifier` run directory?")
-    config = Config.load(config_path)
+    config, weights_path = finished_run(run_dir, WEIGHTS_NAME, "`foleygan train classifier`")
     model = build_classifier(config)
     model.load_weights(weights_path)
     return RetrievalClassifier(model, config)

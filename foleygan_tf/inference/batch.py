@@ -33,9 +33,9 @@ def output_paths(videos, output: str) -> list[str]:
 
 
 def format_result(video: str, r: dict) -> str:
-    """One line describing a generated video."""
+    """One line describing a generated video (its class timeline: "footstep", "rain → thunder (2 shots)")."""
     extra = "".join(f", {k} {r[k]}" for k in ("wav", "plot") if r[k])
-    return (f"{video} → {r['output']} ({r['class_name']}{' given' if r['class_source'] == 'user' else ''}, "
+    return (f"{video} → {r['output']} ({r['classes']}{' given' if r['class_source'] == 'user' else ''}, "
             f"{r['duration']:.2f} s, {r['windows']} window(s), video {r['video']}, {r['seconds']:.1f} s{extra})")
 
 

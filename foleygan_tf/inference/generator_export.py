@@ -43,12 +43,13 @@ Compute dtype (``dtype``, ``foleygan export generator --dtype``): ``float32`` (d
 ``mixed_bfloat16``: float32 variables, the spectral norm, BN statistics and the attention softmax in
 float32, the output cast back to float32), while the decoder, ISTFT and post-filter stay float32.
 The interface is unchanged (float32 in, float32 out); ``compute_dtype`` is recorded in the assets
-JSON. On CPUs with AVX512-BF16/AMX it is several times faster for the large presets; the output
-differs from float32 by bf16 rounding (measured in docs/inference.md, "Performance"). A generator
-SavedModel can itself be the source of an export (:func:`load_generator_from_saved_model`), e.g. to
-convert a float32 export to bfloat16. The spectral norm is frozen at export
-(:func:`freeze_spectral_norm`: ``W / σ(W)`` computed once — ``u`` never changes at inference —
-instead of a power iteration, a division and a cast over every kernel on each call).
+JSON. On CPUs with AVX512-BF16/AMX it is faster for the large presets; the output differs from
+float32 by bf16 rounding (``foleygan bench --only generator`` measures both: benchmarks/README.md).
+A generator SavedModel can itself be the source of an export
+(:func:`load_generator_from_saved_model`), e.g. to convert a float32 export to bfloat16. The
+spectral norm is frozen at export (:func:`freeze_spectral_norm`: ``W / σ(W)`` computed once — ``u``
+never changes at inference — instead of a power iteration, a division and a cast over every kernel
+on each call).
 
 Not exportable: ``audio.encoding = cqt`` (its inverse is librosa inside ``tf.numpy_function``, which
 a SavedModel cannot carry) — refused with a ``ValueError``.

@@ -22,9 +22,19 @@ numpy/OpenCV/PyAV helpers). The job (paper Fig. 2, Algorithm 1 line 12):
    the window's frames resampled to that rate by ``prepare``'s nearest-frame rule
    (``video.frames.resample_indices``): its P_act then has the pair spacing the generator was
    trained on, whatever the video's rate; with ``frame_rate`` 0 the TRN gets the frames at the
-   video's rate. The clip's class is the
-   argmax of the frame-weighted mean of the windows' class probabilities, or ``class_name`` when given (a one-hot vector conditions G;
-   P_act/S_act still follow the TRN's own prediction — the TRN export has no class input);
+   video's rate. The class is chosen **per shot** (docs/inference.md "Class per shot"): shot cuts
+   are found from colour histograms (``video.shots.detect_cuts``); each shot's class probabilities
+   are the mean of the MTRN's over the windows that overlap it, each weighted by its number of
+   frames in the shot (a window across a cut: the TRN run again on its frames on each side of the
+   cut) — so the class changes at a scene change and not from window to window. What G gets
+   (Algorithm 1: ``Spec_gen ← G(z, Prob_class, Prob_seq)``) follows how it was trained (the
+   generator export's ``gan.class_source``): ``"mtrn"`` — the shot's pooled probabilities (G was
+   trained on the MTRN's probabilities); ``"label"`` — the one-hot vector of their argmax (G was
+   trained on one-hot labels only: a soft vector is a class embedding it never saw). A window
+   that straddles a cut is generated once per shot it overlaps (same z, S_act and action curve)
+   and the renders are spliced at the cut with a :data:`CUT_FADE_S` equal-power cross-fade.
+   ``class_name`` forces one class (one-hot) for the whole video. P_act/S_act always follow the
+   TRN's own prediction (the TRN export has no class input);
 4. one z per video (``sample_z`` signature of the generator export: ``seed``, ``truncation``),
    shared by all windows so the timbre does not jump; the generator SavedModel → waveform per
    window (decoded, ISTFT, post-filtered in the graph);
@@ -49,15 +59,19 @@ import time
 
 import numpy as np
 
-__all__ = ["FoleyPipeline", "plan_windows", "crossfade_weights", "trn_frame_rate", "check_frame_rate"]
+__all__ = ["FoleyPipeline", "plan_windows", "crossfade_weights", "trn_frame_rate", "check_frame_rate",
+           "pool_shot_probs", "cut_masks", "class_segments", "describe_classes", "generator_class_source"]
 
 DEFAULT_CROSSFADE = 0.5
 # Seconds of lead-in generated before the first frame and cut away (our choice, docs/inference.md
-# "Pre-roll"): ≥ the ISTFT's edge ramp (3/4 of a frame, 70 ms at compact) + half the 512-tap
-# post-filter (93 ms at compact), so the track starts inside G's steady-state background, like a
+# "Pre-roll"): ≥ the ISTFT's edge ramp (3/4 of a frame, 70 ms at bundled) + half the 512-tap
+# post-filter (93 ms at bundled), so the track starts inside G's steady-state background, like a
 # cut from a continuous recording, instead of with a silence → background step.
 DEFAULT_PRE_ROLL = 0.25
 MAX_WINDOWS_PER_CALL = 8
+# Length of the equal-power cross-fade between the renders of two shots at a cut inside a window
+# (our choice: short enough to sound like the cut, long enough not to click).
+CUT_FADE_S = 0.05
 
 
 def plan_windows(num_frames: int, fps: float, duration: float, window_seconds: float,
@@ -112,6 +126,64 @@ def crossfade_weights(starts: list[int], length: int, total: int, fade: int) -> 
             w[a - lo: b - lo] = np.cos(0.5 * np.pi * t)[: max(0, len(w) - (a - lo))]
         out.append((lo, w))
     return out
+
+
+def pool_shot_probs(parts, num_shots: int) -> np.ndarray:
+    """Class probabilities per shot ``[num_shots, C]`` from ``parts`` = ``[(shot, frames, probs
+    [C]), …]`` (the MTRN on the frames of one window inside one shot): per shot the mean of its
+    parts' probabilities weighted by their numbers of frames."""
+    out, total = None, np.zeros(num_shots)
+    for shot, frames, probs in parts:
+        probs = np.asarray(probs, np.float64)
+        out = np.zeros((num_shots, len(probs))) if out is None else out
+        out[shot] += frames * probs
+        total[shot] += frames
+    if out is None or not np.all(total > 0):
+        raise ValueError("every shot needs at least one window part with frames")
+    return out / total[:, None]
+
+
+def cut_masks(length: int, cuts, fade: int) -> np.ndarray:
+    """Equal-power masks ``[len(cuts) + 1, length]`` that splice ``len(cuts) + 1`` renders of one
+    window at the sample positions ``cuts`` (ascending, ≥ ``fade`` apart): render ``i`` plays
+    between cut ``i − 1`` and cut ``i``, with a sin/cos cross-fade of ``fade`` samples centred on
+    each cut; Σ masks² = 1."""
+    t = np.arange(length, dtype=np.float64)
+    masks = np.ones((len(cuts) + 1, length))
+    for i, c in enumerate(cuts):
+        ramp = np.clip((t - c) / max(1, fade) + 0.5, 0.0, 1.0)
+        masks[i] *= np.cos(0.5 * np.pi * ramp)
+        masks[i + 1] *= np.sin(0.5 * np.pi * ramp)
+    return masks.astype(np.float32)
+
+
+def class_segments(shots: list[dict]) -> list[dict]:
+    """Consecutive shots of one class merged: ``[{"start", "end", "class_name", "shots"}, …]``."""
+    out: list[dict] = []
+    for shot in shots:
+        if out and out[-1]["class_name"] == shot["class_name"]:
+            out[-1]["end"], out[-1]["shots"] = shot["end"], out[-1]["shots"] + 1
+        else:
+            out.append({"start": shot["start"], "end": shot["end"], "class_name": shot["class_name"], "shots": 1})
+    return out
+
+
+def describe_classes(segments: list[dict]) -> str:
+    """``"footstep"``, ``"rain → thunder (2 shots)"``: the class timeline in a few words."""
+    shots = sum(seg["shots"] for seg in segments)
+    names = " → ".join(seg["class_name"] for seg in segments)
+    return names + (f" ({shots} shots)" if shots > 1 else "")
+
+
+def generator_class_source(gen_meta: dict) -> str:
+    """How the exported generator was trained to take its class: ``"mtrn"`` (the MTRN's class
+    probabilities) or ``"label"`` (one-hot labels) — its config's ``gan.class_source`` (schema-1
+    exports and exports without a config: ``"label"``, as they were trained)."""
+    from foleygan_tf.migrations import upgrade_config
+
+    if not gen_meta.get("config"):
+        return "label"
+    return upgrade_config(gen_meta["config"]).get("gan", {}).get("class_source", "mtrn")
 
 
 # Audio settings that only the decoder reads: a TRN and a generator may differ in them.
@@ -185,6 +257,7 @@ class FoleyPipeline:
         self.serve_gen = self._gen.signatures["serving_default"]
         self.sample_z_fn = self._gen.signatures["sample_z"]
         self.class_names = list(self.gen_meta["class_names"])
+        self.class_source = generator_class_source(self.gen_meta)
         self.sample_rate = int(self.gen_meta["sample_rate"])
         self.clip_samples = int(self.gen_meta["clip_samples"])
         audio = self.gen_meta["config"]["audio"]
@@ -235,14 +308,43 @@ class FoleyPipeline:
         count = max(1, int(math.floor(len(frames) / fps * self.trn_fps + 0.5)))
         return frames[resample_indices(count, self.trn_fps, fps, len(frames))], self.trn_fps
 
+    def _run_trn(self, frames: np.ndarray, fps: float) -> tuple[dict, float]:
+        """The TRN SavedModel on one clip's frames ``[T, H, W, 3]`` (resampled by
+        :meth:`trn_frames`): ``({output: array without the batch axis}, the rate it saw)``."""
+        import tensorflow as tf
+
+        clip, clip_fps = self.trn_frames(frames, fps)
+        out = self.serve_trn(frames=tf.constant(clip[None]), fps=tf.constant([clip_fps], tf.float32))
+        return {k: v.numpy()[0] for k, v in out.items()}, clip_fps
+
+    def _shot_probs(self, frames, fps, windows, shots, renders, window_probs) -> np.ndarray:
+        """``[S, C]`` class probabilities of the ``shots`` (:func:`pool_shot_probs`): a window
+        entirely inside a shot counts with its own probabilities, a window across a cut with the
+        MTRN run again on its frames on each side."""
+        parts = []
+        for k, s in renders:
+            (first, stop), (a, b) = windows[k], shots[s]
+            lo, hi = max(first, a), min(stop, b)
+            if (lo, hi) == (first, stop):
+                parts.append((s, hi - lo, window_probs[k]))
+            else:
+                parts.append((s, hi - lo, self._run_trn(frames[lo:hi], fps)[0]["class_probs"]))
+        return pool_shot_probs(parts, len(shots))
+
     def synthesize(self, frames: np.ndarray, fps: float, duration: float | None = None, *, seed: int = 0,
                    truncation: float | None = None, class_name: str | None = None) -> dict:
         """Audio for decoded frames (uint8 ``[T, H, W, 3]``) at ``fps``; ``duration`` (s) defaults
         to ``T / fps``. Returns ``{"wave": [round(duration·sample_rate)] float32 at the model
-        rate (not normalised), "class_name", "class_source", "class_probs", "windows" (frame
-        ranges on the timeline extended by the pre-roll's held first frame), "p_act_times" (video
-        time), "p_act"}``."""
+        rate (not normalised), "class_name" (the class heard longest), "class_source" ("mtrn" or
+        "user"), "class_probs" [C] (frame-weighted mean over the windows), "shots" ([{"start",
+        "end" (video time, s), "class_name", "class_probs" [C] (pooled), "class_input" [C] (what G
+        got)}]), "segments" (consecutive shots of one class merged: [{"start", "end",
+        "class_name", "shots"}]), "classes" (:func:`describe_classes`), "windows" (frame ranges on
+        the timeline extended by the pre-roll's held first frame), "p_act_times" (video time),
+        "p_act"}``."""
         import tensorflow as tf
+
+        from foleygan_tf.video.shots import detect_cuts, shot_bounds
 
         frames = np.asarray(frames)
         if frames.ndim != 4 or frames.shape[0] < 1 or frames.shape[-1] != 3 or min(frames.shape[1:3]) < 1:
@@ -255,41 +357,56 @@ class FoleyPipeline:
         duration = frames.shape[0] / fps if duration is None else float(duration)
         sr = self.sample_rate
         window_seconds = self.window_samples / sr
+        num_classes = len(self.class_names)
         # pre-roll: the first frame held for `lead` s before the video (a still: no action), the
         # audio generated over it cut away below; windows are planned on the extended timeline
         pre = int(round(self.pre_roll * fps))
         lead, lead_samples = pre / fps, int(round(pre / fps * sr))
+        video_frames = frames
         if pre:
             frames = np.concatenate([np.repeat(frames[:1], pre, axis=0), frames])
         windows = plan_windows(frames.shape[0], fps, duration + lead, window_seconds, self.crossfade)
         trn, trn_fps = [], []
         for first, stop in windows:
-            clip, clip_fps = self.trn_frames(frames[first:stop], fps)
-            out = self.serve_trn(frames=tf.constant(clip[None]), fps=tf.constant([clip_fps], tf.float32))
-            trn.append({k: v.numpy()[0] for k, v in out.items()})
+            out, clip_fps = self._run_trn(frames[first:stop], fps)
+            trn.append(out)
             trn_fps.append(clip_fps)
+        window_probs = np.stack([t["class_probs"] for t in trn]).astype(np.float64)
         weights = np.array([stop - first for first, stop in windows], np.float64)
-        mean_probs = (np.stack([t["class_probs"] for t in trn]) * weights[:, None]).sum(0) / weights.sum()
+        mean_probs = weights @ window_probs / weights.sum()
+        # the class per shot (module step 3); renders: (window, shot) for every shot a window overlaps
+        shots = [(0, frames.shape[0])]
         if class_name is None:
-            index, source = int(np.argmax(mean_probs)), "mtrn"
+            shots = shot_bounds([c + pre for c in detect_cuts(video_frames, fps)], frames.shape[0])
+        renders = [(k, s) for k, (first, stop) in enumerate(windows) for s, (a, b) in enumerate(shots)
+                   if min(stop, b) > max(first, a)]
+        if class_name is None:
+            shot_probs, source = self._shot_probs(frames, fps, windows, shots, renders, window_probs), "mtrn"
+            shot_class = shot_probs.argmax(axis=1)
         else:
-            index, source = self.class_index(class_name), "user"
+            shot_class, source = np.array([self.class_index(class_name)]), "user"
+            shot_probs = np.eye(num_classes)[shot_class]
+        shot_input = (shot_probs if source == "mtrn" and self.class_source == "mtrn"
+                      else np.eye(num_classes)[shot_class]).astype(np.float32)
         z = self.sample_z(seed, truncation)
-        n = len(windows)
-        onehot = np.zeros((n, len(self.class_names)), np.float32)
-        onehot[:, index] = 1.0
         s_act = np.stack([t["action_spectrogram"] for t in trn]).astype(np.float32)
         curve = np.stack([t["action_curve"] for t in trn]).astype(np.float32)
-        waves = []
-        for b in range(0, n, MAX_WINDOWS_PER_CALL):
-            sl = slice(b, b + MAX_WINDOWS_PER_CALL)
-            m = len(onehot[sl])
-            got = self.serve_gen(z=tf.constant(np.repeat(z, m, axis=0)), class_probs=tf.constant(onehot[sl]),
-                                 action_spectrogram=tf.constant(s_act[sl]), action_curve=tf.constant(curve[sl]))
-            waves.append(got["waveform"].numpy())
-        waves = np.concatenate(waves)
-        total = lead_samples + int(round(duration * sr))
+        rendered = []
+        for b in range(0, len(renders), MAX_WINDOWS_PER_CALL):
+            ks, ss = map(list, zip(*renders[b: b + MAX_WINDOWS_PER_CALL]))
+            got = self.serve_gen(z=tf.constant(np.repeat(z, len(ks), axis=0)), class_probs=tf.constant(shot_input[ss]),
+                                 action_spectrogram=tf.constant(s_act[ks]), action_curve=tf.constant(curve[ks]))
+            rendered.append(got["waveform"].numpy())
+        rendered = np.concatenate(rendered)
+        n = len(windows)
         starts = [int(round(first / fps * sr)) for first, _ in windows]
+        fade = int(round(CUT_FADE_S * sr))
+        waves = []
+        for k in range(n):
+            mine = [r for r, (kk, _) in enumerate(renders) if kk == k]
+            cuts = [int(round(shots[renders[r][1]][0] / fps * sr)) - starts[k] for r in mine[1:]]
+            waves.append((cut_masks(rendered.shape[1], cuts, fade) * rendered[mine]).sum(axis=0))
+        total = lead_samples + int(round(duration * sr))
         track = np.zeros(total, np.float32)
         for (offset, w), wave, start in zip(crossfade_weights(starts, self.window_samples, total,
                                                               int(round(self.crossfade * sr))), waves, starts):
@@ -310,39 +427,63 @@ class FoleyPipeline:
             times.append(tt[keep] - lead)
             values.append(t["p_act"][keep])
         track = track[lead_samples:]
-        return {"wave": track, "class_name": self.class_names[index], "class_source": source,
-                "class_probs": mean_probs.astype(np.float32), "windows": windows,
+        shot_list = [{"start": 0.0 if s == 0 else (a - pre) / fps,
+                      "end": duration if s == len(shots) - 1 else (b - pre) / fps,
+                      "class_name": self.class_names[int(shot_class[s])],
+                      "class_probs": shot_probs[s].astype(np.float32), "class_input": shot_input[s]}
+                     for s, (a, b) in enumerate(shots)]
+        segments = class_segments(shot_list)
+        longest = max(segments, key=lambda seg: seg["end"] - seg["start"])
+        return {"wave": track, "class_name": longest["class_name"], "class_source": source,
+                "class_probs": mean_probs.astype(np.float32), "shots": shot_list, "segments": segments,
+                "classes": describe_classes(segments), "windows": windows,
                 "p_act_times": np.concatenate(times), "p_act": np.concatenate(values)}
 
     # ---- files -------------------------------------------------------------------------------
-    def generate(self, video_path, output_path, *, seed: int = 0, truncation: float | None = None,
-                 class_name: str | None = None, wav: bool = False, plot: bool = False) -> dict:
-        """Write ``output_path`` = ``video_path`` with the generated track muxed in (plus
-        ``<output stem>.wav`` with ``wav`` and ``<output stem>.png`` with ``plot``).
-
-        Returns ``{"output", "wav", "plot", "class_name", "class_source", "duration",
-        "windows", "video", "seconds"}``."""
-        from foleygan_tf.audio.io import write_wav
-        from foleygan_tf.audio.plots import plot_spectrogram
-        from foleygan_tf.inference.mux import audio_codec_for, mux_audio, probe_video
+    def render(self, video_path, sample_rate: int, *, seed: int = 0, truncation: float | None = None,
+               class_name: str | None = None) -> dict:
+        """The track :meth:`generate` muxes into a copy of ``video_path``, at ``sample_rate``:
+        :meth:`synthesize`'s result plus ``"track"`` (float32 ``[round(duration · sample_rate)]``,
+        resampled and loudness-normalised), ``"track_rate"``, ``"duration"`` (s, the video
+        stream's), ``"start"`` (s, the video stream's first time stamp) and ``"fps"``."""
+        from foleygan_tf.inference.mux import probe_video
         from foleygan_tf.inference.postfilter import normalize_loudness
         from foleygan_tf.video.frames import read_frames
 
-        t0 = time.perf_counter()
-        video_path, output_path = os.fspath(video_path), os.fspath(output_path)
-        if os.path.abspath(video_path) == os.path.abspath(output_path) or (
-                os.path.exists(output_path) and os.path.exists(video_path) and os.path.samefile(video_path, output_path)):
-            raise ValueError(f"{output_path}: is the input video; refusing to overwrite it")
+        video_path = os.fspath(video_path)
         if class_name is not None:
             self.class_index(class_name)  # fail before any work
         info = probe_video(video_path)
         frames, fps = read_frames(video_path, frame_size=self.frame_size)
         duration = info["duration"] if info["duration"] > 0 else frames.shape[0] / fps
         result = self.synthesize(frames, fps, duration, seed=seed, truncation=truncation, class_name=class_name)
+        track = _resample(result["wave"], self.sample_rate, sample_rate, int(round(duration * sample_rate)))
+        result.update(track=normalize_loudness(track, self.loudness_dbfs, self.peak_dbfs), track_rate=int(sample_rate),
+                      duration=duration, start=info["start"], fps=fps)
+        return result
+
+    def generate(self, video_path, output_path, *, seed: int = 0, truncation: float | None = None,
+                 class_name: str | None = None, wav: bool = False, plot: bool = False) -> dict:
+        """Write ``output_path`` = ``video_path`` with the generated track muxed in (plus
+        ``<output stem>.wav`` with ``wav`` and ``<output stem>.png`` with ``plot``: the
+        spectrogram, P_act and the class timeline).
+
+        Returns ``{"output", "wav", "plot", "class_name", "class_source", "classes", "segments",
+        "duration", "windows", "video", "seconds"}``."""
+        from foleygan_tf.audio.io import write_wav
+        from foleygan_tf.audio.plots import plot_spectrogram
+        from foleygan_tf.inference.mux import audio_codec_for, mux_audio
+        from foleygan_tf.inference.postfilter import normalize_loudness
+
+        t0 = time.perf_counter()
+        video_path, output_path = os.fspath(video_path), os.fspath(output_path)
+        if os.path.abspath(video_path) == os.path.abspath(output_path) or (
+                os.path.exists(output_path) and os.path.exists(video_path) and os.path.samefile(video_path, output_path)):
+            raise ValueError(f"{output_path}: is the input video; refusing to overwrite it")
         _, out_rate = audio_codec_for(output_path)
-        track = _resample(result["wave"], self.sample_rate, out_rate, int(round(duration * out_rate)))
-        track = normalize_loudness(track, self.loudness_dbfs, self.peak_dbfs)
-        muxed = mux_audio(video_path, track, out_rate, output_path, start_seconds=info["start"])
+        result = self.render(video_path, out_rate, seed=seed, truncation=truncation, class_name=class_name)
+        track, duration = result["track"], result["duration"]
+        muxed = mux_audio(video_path, track, out_rate, output_path, start_seconds=result["start"])
         stem = os.path.splitext(output_path)[0]
         wav_path = plot_path = None
         if wav:
@@ -352,14 +493,15 @@ class FoleyPipeline:
             plot_path = stem + ".png"
             plot_spectrogram(plot_path, normalize_loudness(result["wave"], self.loudness_dbfs, self.peak_dbfs),
                              self.sample_rate, result["p_act_times"], result["p_act"],
-                             title=f"{os.path.basename(video_path)} — {result['class_name']} "
+                             title=f"{os.path.basename(video_path)} — {result['classes']} "
                                    f"({'given' if result['class_source'] == 'user' else 'predicted'})",
                              nfft=int(self.gen_meta["config"]["audio"]["frame_length"]),
-                             hop=int(self.gen_meta["config"]["audio"]["frame_step"]))
+                             hop=int(self.gen_meta["config"]["audio"]["frame_step"]),
+                             segments=[(seg["start"], seg["end"], seg["class_name"]) for seg in result["segments"]])
         return {"output": output_path, "wav": wav_path, "plot": plot_path, "class_name": result["class_name"],
-                "class_source": result["class_source"], "duration": duration, "windows": len(result["windows"]),
-                "video": muxed["video"], "sample_rate": out_rate, "samples": int(len(track)),
-                "seconds": time.perf_counter() - t0}
+                "class_source": result["class_source"], "classes": result["classes"], "segments": result["segments"],
+                "duration": duration, "windows": len(result["windows"]), "video": muxed["video"],
+                "sample_rate": out_rate, "samples": int(len(track)), "seconds": time.perf_counter() - t0}
 
 
 def _resample(wave: np.ndarray, rate_in: int, rate_out: int, length: int) -> np.ndarray:

@@ -19,7 +19,7 @@ Estimate of the peak at micro-batch ``B`` (bytes)::
 
 It is a lower bound of a real allocator's peak: it ignores the transient workspace of individual
 kernels (cuDNN), fragmentation and the forward tensors freed before the backward pass starts; XLA
-may rematerialise and lower it. docs/training.md reports it for the paper preset.
+may rematerialise and lower it. ``foleygan bench --only memory`` reports it (benchmarks/README.md).
 """
 
 from __future__ import annotations

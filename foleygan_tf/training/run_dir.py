@@ -67,6 +67,17 @@ def _check_resumable(run_dir, saved: Config, config: Config) -> None:
                          "with the same settings or use a new run directory")
 
 
+def finished_run(run_dir, weights_name: str, what: str) -> tuple[Config, str]:
+    """``(config, weights path)`` of a Keras run directory (``config.json`` + ``weights_name``);
+    ``FileNotFoundError`` naming the missing file and ``what`` the directory should be."""
+    config_path = os.path.join(run_dir, CONFIG_NAME)
+    weights_path = os.path.join(run_dir, weights_name)
+    for path in (config_path, weights_path):
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{path}: not found — is {run_dir} a {what} run directory?")
+    return Config.load(config_path), weights_path
+
+
 class RunDir:
     """Paths and bookkeeping of one run. ``prepare(config)`` creates it or checks a resume."""
 

@@ -181,15 +181,10 @@ def load_trn(run_dir, *, deterministic: bool = True):
     """The trained :class:`ActionRecognizer` of ``run_dir`` (its ``config.json`` + latest weights;
     runs of every config schema load). ``deterministic=True`` (default) makes the MTRN use its
     expected-value inference mode."""
-    from foleygan_tf.config import Config
     from foleygan_tf.models import build_action_recognizer
+    from foleygan_tf.training.run_dir import finished_run
 
-    config_path = os.path.join(run_dir, "config.json")
-    weights_path = os.path.join(run_dir, WEIGHTS_NAME)
-    for path in (config_path, weights_path):
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"{path}: not found — is {run_dir} a TRN run directory?")
-    config = Config.load(config_path)
+    config, weights_path = finished_run(run_dir, WEIGHTS_NAME, "`foleygan train trn`")
     config.video.imagenet_weights = ""  # the trained weights replace them
     model = build_action_recognizer(config, deterministic=deterministic)
     model.load_weights(weights_path)

@@ -364,6 +364,9 @@ def report(text: str, result: dict, json_path: str | None) -> None:
 
 def main(argv=None) -> int:
     """``python -m research.sync.guidance_check MODELS_DIR SHARDS_DIR [--oracle] [--json OUT]``."""
+    from foleygan_tf.cli import quiet_tensorflow
+
+    quiet_tensorflow()
     import argparse
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])

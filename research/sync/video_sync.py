@@ -108,6 +108,9 @@ def format_video_sync(result: dict) -> str:
 def main(argv=None) -> int:
     """``python -m research.sync.video_sync MODELS_DIR VIDEO|DIR … [--shards SHARDS] [--seed S]
     [--one-seed] [--pre-roll S] [--json OUT]``."""
+    from foleygan_tf.cli import quiet_tensorflow
+
+    quiet_tensorflow()
     import argparse
 
     from foleygan_tf.inference.pipeline import DEFAULT_PRE_ROLL, FoleyPipeline

@@ -10,10 +10,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def _run(*argv):
-    """The installed ``foleygan`` console script (``foleygan_tf.cli:main``). Not ``python -m
-    foleygan_tf.cli``: run as ``__main__`` that module's ``UserError`` is a second class, which the
-    commands' ``UserError`` is not an instance of, so user errors print a traceback (exit 1) —
-    reported in docs/reliability.md, fix pending in cli.py."""
+    """The installed ``foleygan`` console script (``foleygan_tf.cli:main``), as a user runs it."""
     script = os.path.join(os.path.dirname(sys.executable), "foleygan")
     assert os.path.exists(script), f"{script}: the console script is not installed (pip install -e .)"
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}   # as a user's shell
