@@ -228,6 +228,12 @@ class TrainConfig:
     iterations: int = paper(12000)      # §V-B "500 epochs with 12k iterations" (optimizer updates)
     mixed_precision: str = infra("mixed_bfloat16")  # one-GPU design (bf16); float32 on request
     jit_compile: bool = infra(True)     # XLA
+    # Spectral norm once per weight update: every W/σ computed (one power iteration, one u update)
+    # before the gradient-accumulation loops that use it — G's once per train step, D's before each
+    # D update and the G update — and backpropagated through once after the loop, instead of on
+    # every forward call (BigGAN-PyTorch). Same gradient for the same σ; fewer ops per micro-batch
+    # and a smaller graph to trace (docs/training.md, "Performance").
+    spectral_norm_per_update: bool = switch(False)
     distribute: str = infra("default")  # default | mirrored | multiworker (tf.distribute)
     checkpoint_every: int = infra(500)  # optimizer updates between checkpoints
     log_every: int = infra(10)          # micro-batches between history records
@@ -396,8 +402,12 @@ def _small() -> Config:
         # longer than these presets train, so the EMA weights would stay near the start weights.
         gan=GANConfig(ch=24, z_dim=140, shared_dim=64, guidance_channels=16, ema_start=200,
                       ema_decay=0.999),
+        # A GPU preset: bf16 + XLA (the defaults). On a CPU run it as float32 graph mode
+        # (--set train.mixed_precision=float32 --set train.jit_compile=false; docs/training.md,
+        # "Performance").
         train=TrainConfig(batch_size=16, accumulation_steps=4, iterations=4000,
-                          d_pretrain_updates=100, checkpoint_every=100, sample_every=500),
+                          d_pretrain_updates=100, checkpoint_every=100, sample_every=500,
+                          spectral_norm_per_update=True),
     )
 
 
@@ -414,7 +424,7 @@ def _tiny() -> Config:
         gan=GANConfig(ch=4, z_dim=60, shared_dim=16, attention_resolution=32, guidance_channels=8,
                       ema_start=0, ema_decay=0.999),
         train=TrainConfig(batch_size=4, accumulation_steps=2, iterations=20, d_pretrain_updates=0,
-                          mixed_precision="float32", jit_compile=False,
+                          mixed_precision="float32", jit_compile=False, spectral_norm_per_update=True,
                           checkpoint_every=5, log_every=1, sample_every=10),
     )
 

@@ -183,3 +183,128 @@ def test_class_probabilities_condition_g_and_d(tf):
     assert np.abs(real - real_soft).max() > 1e-6
     logs = gan.train_step(soft)
     assert np.isfinite(float(logs["d_loss"])) and np.isfinite(float(logs["g_loss"]))
+
+
+def _converge_power_iteration(gan):
+    """Set every spectral-norm ``u`` to its kernel's top right singular vector: the power
+    iteration's fixed point, so that one iteration or several give the same σ."""
+    from foleygan_tf.models.layers import spectral_norm_layers
+
+    for layer in spectral_norm_layers(gan.generator) + spectral_norm_layers(gan.discriminator):
+        w = layer.kernel.numpy().reshape(-1, layer.kernel.shape[-1]).astype(np.float64)
+        layer.u.assign(np.linalg.svd(w)[2][:1].astype(np.float32))
+
+
+def test_spectral_norm_per_update_gives_the_per_forward_gradients(tf):
+    """train.spectral_norm_per_update: W/σ computed once before the accumulation loop and
+    backpropagated through once after it gives the gradients of the per-call power iteration
+    (BigGAN-PyTorch) when both use the same σ (u at its fixed point), for D's and G's update; and
+    it refines u once per NormalizedKernels, where the per-call mode refines it on every D call."""
+    import keras
+
+    from foleygan_tf.benchmarking.common import randomize_weights
+    from foleygan_tf.models.layers import spectral_norm_layers
+    from foleygan_tf.training.fit_gan import build_gan
+    from foleygan_tf.training.gan import GENERATOR_LOSS_PARTS, NormalizedKernels, update_gradients
+
+    cfg = apply_overrides(get_preset("tiny"), ["train.d_steps=1", "train.accumulation_steps=2", "gan.ortho_reg=0"])
+    keras.utils.set_random_seed(3)
+    gan = build_gan(cfg)
+    randomize_weights(gan, seed=3, scale=0.2)   # distinct singular values (orthogonal kernels have none)
+    _converge_power_iteration(gan)
+    k, b = cfg.train.accumulation_steps, cfg.train.batch_size
+    group = {key: tf.reshape(tf.constant(v), [k, b, *v.shape[1:]]) for key, v in gan_examples(cfg, n=k * b).items()}
+    z = tf.random.stateless_normal([b, cfg.gan.z_dim], seed=[4, 5])
+
+    def d_loss(batch):
+        fake = gan.generator(gan._g_inputs(batch, z), training=True)
+        loss, real, fake_part = gan.discriminator_objective(fake, batch)
+        return loss, (real, fake_part)
+
+    def g_loss(batch):
+        return gan.generator_objective(gan.generator(gan._g_inputs(batch, z), training=True), batch)
+
+    u_sn = [layer.u for layer in spectral_norm_layers(gan.generator) + spectral_norm_layers(gan.discriminator)]
+    for loss_fn, net, parts in ((d_loss, gan.discriminator, 2), (g_loss, gan.generator, len(GENERATOR_LOSS_PARTS))):
+        u0 = [u.numpy() for u in u_sn]
+        per_call, totals = update_gradients(loss_fn, net.trainable_variables, group, k, parts)
+        for u, value in zip(u_sn, u0):
+            u.assign(value)
+        fixed = NormalizedKernels(spectral_norm_layers(gan.generator)), NormalizedKernels(spectral_norm_layers(gan.discriminator))
+        once, totals_once = update_gradients(loss_fn, net.trainable_variables, group, k, parts, fixed=fixed,
+                                             trained=fixed[net is gan.discriminator])
+        for a, c in zip(per_call, once):
+            scale = max(float(tf.reduce_max(tf.abs(a))), 1e-3)
+            np.testing.assert_allclose(c.numpy(), a.numpy(), rtol=0, atol=2e-4 * scale)
+        np.testing.assert_allclose([float(t) for t in totals_once], [float(t) for t in totals], rtol=1e-4, atol=1e-6)
+        assert max(float(tf.reduce_max(tf.abs(g))) for g in once) > 1e-3
+    # the u schedule away from the fixed point: one power iteration per NormalizedKernels, none in
+    # the loop; per call, one per D call, i.e. per micro-batch (two here)
+    layer = max(spectral_norm_layers(gan.discriminator), key=lambda l: l.kernel.shape[-1])
+    start = np.random.default_rng(0).standard_normal((1, layer.kernel.shape[-1])).astype(np.float32)
+    layer.u.assign(start)
+    iterated = []
+    for _ in range(2):
+        layer.normalized_kernel(training=True)
+        iterated.append(layer.u.numpy())
+    assert np.abs(iterated[1] - iterated[0]).max() > 1e-4
+    for once, expect in ((True, iterated[0]), (False, iterated[1])):
+        layer.u.assign(start)
+        fixed = [NormalizedKernels(spectral_norm_layers(gan.discriminator))] if once else []
+        update_gradients(d_loss, gan.discriminator.trainable_variables, group, k, 2, fixed=fixed,
+                         trained=fixed[0] if once else None)
+        np.testing.assert_allclose(layer.u.numpy(), expect, rtol=1e-5, atol=1e-6)
+
+
+def test_fused_adam_equals_keras_adam(tf):
+    """FusedAdam (TensorFlow's ResourceApplyAdam kernel) makes Keras Adam's updates, with the
+    same slot variables (checkpoints are unchanged)."""
+    import keras
+
+    from foleygan_tf.training.fused_adam import FusedAdam
+
+    rng = np.random.default_rng(0)
+    start = [rng.standard_normal((3, 4)).astype("float32"), rng.standard_normal(5).astype("float32")]
+    grads = [[rng.standard_normal(w.shape).astype("float32") for w in start] for _ in range(4)]
+    results = []
+    for cls in (keras.optimizers.Adam, FusedAdam):
+        variables = [keras.Variable(w) for w in start]
+        opt = cls(1e-2, beta_1=0.0, beta_2=0.999, epsilon=1e-8, name="adam")
+        opt.build(variables)
+        step = tf.function(lambda gs: opt.apply_gradients(zip(gs, variables)))
+        for gs in grads:
+            step([tf.constant(g) for g in gs])
+        results.append([v.numpy() for v in variables + list(opt.variables)])
+        assert [v.path for v in opt.variables][:1] == ["adam/iteration"] and int(opt.iterations.numpy()) == 4
+    for got, want in zip(results[1], results[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+    assert np.abs(results[1][0] - start[0]).max() > 1e-2
+
+
+def test_the_presets_fastest_variant_trains_like_float32_graph_mode(tf):
+    """The fastest train-step variant measured on a CPU, as the tiny preset names it (its dtype
+    policy, XLA switch and ``train.spectral_norm_per_update``): its first 3 steps on the same
+    batches give finite losses within 5 % of float32 graph mode with the spectral norm on every
+    forward call (BigGAN-PyTorch's; the hinge losses are O(1): 5 % of max(|loss|, 1))."""
+    import keras
+
+    from foleygan_tf.training.fit_gan import build_gan, global_batch_size
+
+    fast = get_preset("tiny").train
+    assert fast.spectral_norm_per_update and not fast.jit_compile and fast.mixed_precision == "float32"
+    sn = f"train.spectral_norm_per_update={str(fast.spectral_norm_per_update).lower()}"
+    variant = [f"train.mixed_precision={fast.mixed_precision}", f"train.jit_compile={str(fast.jit_compile).lower()}", sn]
+    reference = ["train.mixed_precision=float32", "train.jit_compile=false", "train.spectral_norm_per_update=false"]
+    base = ["train.d_steps=1", "train.accumulation_steps=2"]
+    cfg = apply_overrides(get_preset("tiny"), base)
+    batches = [{k: tf.constant(v) for k, v in gan_examples(cfg, n=global_batch_size(cfg), seed=s).items()} for s in range(3)]
+    losses = {}
+    for name, overrides in (("fast", variant), ("reference", reference)):
+        keras.utils.set_random_seed(7)
+        gan = build_gan(apply_overrides(get_preset("tiny"), base + overrides))
+        step = tf.function(gan.train_step, jit_compile=gan.config.train.jit_compile)
+        losses[name] = [{k: float(v) for k, v in step(b).items()} for b in batches]
+    for got, want in zip(losses["fast"], losses["reference"]):
+        for key in ("d_loss", "d_real", "d_fake", "g_loss"):
+            assert np.isfinite(got[key])
+            assert abs(got[key] - want[key]) <= 0.05 * max(abs(want[key]), 1.0), (key, got, want)

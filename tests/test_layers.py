@@ -209,8 +209,8 @@ def test_dblock_first_block_has_no_input_relu(tf, L, rng):
     pre.set_weights(plain.get_weights())
     out_pre = _np(pre(x))
     # With ReLU first, the residual branch sees zeros: output = shortcut (pooled conv) only.
-    shortcut = _np(pre.conv_sc(x))
-    shortcut = shortcut.reshape(1, 2, 2, 2, 2, 4).mean(axis=(2, 4))
+    shortcut = _np(pre.conv_sc(x))   # resample="down": the 1×1 conv and the 2×2 average pool
+    assert shortcut.shape == (1, 2, 2, 4)
     np.testing.assert_allclose(out_pre, shortcut + _np(pre.conv2.bias), atol=1e-5)
     assert np.abs(_np(plain(x)) - out_pre).max() > 1e-3
 
@@ -247,3 +247,164 @@ def test_get_config_round_trip(tf, L):
         # and through Keras' generic (registered) serialisation
         again = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
         assert type(again) is type(layer) and again.get_config() == config
+
+
+# ---- the fast paths equal the reference computation ---------------------------------------------
+
+def _forward_and_grads(tf, layer, args, weights):
+    """``layer(*args, training=True)`` and the gradients of a fixed random projection of it
+    w.r.t. ``weights`` and the float inputs."""
+    inputs = [a for a in args if a.dtype.is_floating]
+    with tf.GradientTape() as tape:
+        tape.watch(inputs)
+        y = tf.cast(layer(*args, training=True), tf.float32)
+        probe = tf.random.stateless_normal(tf.shape(y), seed=[1, 2])
+        loss = tf.reduce_sum(y * probe)
+    return [y] + tape.gradient(loss, list(weights) + inputs)
+
+
+def _assert_close_to_reference(tf, L, layer, args, rtol):
+    weights = layer.trainable_weights
+    state = [w.numpy() for w in layer.non_trainable_weights]   # the same u (and BN statistics) for both
+    fast = _forward_and_grads(tf, layer, args, weights)
+    for w, value in zip(layer.non_trainable_weights, state):
+        w.assign(value)
+    with L.reference_resampling():
+        reference = _forward_and_grads(tf, layer, args, weights)
+    overall = max(np.abs(_np(want)).max() for want in reference)
+    for got, want in zip(fast, reference):
+        got, want = _np(got), _np(want)
+        assert got.shape == want.shape
+        # relative to the tensor's scale, at least to a tenth of the largest: gradients that are 0 in
+        # exact arithmetic (a bias followed by batch norm) are rounding noise of the others' size.
+        # Overall (L2) within rtol; single elements within 3 × rtol — bf16 rounding of the two
+        # orders differs, and batch norm's backward pass amplifies a few elements' differences.
+        scale = max(np.abs(want).max(), 0.1 * overall)
+        assert np.linalg.norm(got - want) <= rtol * max(np.linalg.norm(want), 0.1 * overall * np.sqrt(want.size))
+        np.testing.assert_allclose(got, want, rtol=0, atol=3 * rtol * scale)
+
+
+@pytest.mark.parametrize("policy, rtol", [("float32", 1e-5), ("mixed_bfloat16", 2e-2)])
+@pytest.mark.parametrize("resample, kernel", [("up", 3), ("up", 1), ("down", 3), ("down", 1)])
+def test_resampling_conv_equals_resample_then_conv(tf, L, rng, resample, kernel, policy, rtol):
+    """SNConv2D(resample=…) folds the ×2 upsampling / the 2×2 average pool into its kernel (or
+    swaps the order, for 1×1): output and gradients equal the reference order's."""
+    conv = L.SNConv2D(5, kernel, resample=resample, dtype=policy)
+    conv.build((None, 8, 6, 4))
+    _set(conv.kernel, rng.standard_normal(conv.kernel.shape))
+    _set(conv.bias, rng.standard_normal(5))
+    x = tf.constant(rng.standard_normal((2, 8, 6, 4)), tf.float32)
+    side = {"up": (16, 12), "down": (4, 3)}[resample]
+    assert tuple(conv(x).shape) == (2, *side, 5) == conv.compute_output_shape((2, 8, 6, 4))
+    _assert_close_to_reference(tf, L, conv, [x], rtol)
+    # flops() counts the reference order: the 3×3 conv at the upsampled / unpooled size
+    full = 16 * 12 if resample == "up" else 8 * 6
+    assert conv.flops() == 2 * full * kernel ** 2 * 4 * 5
+
+
+@pytest.mark.parametrize("policy, rtol", [("float32", 1e-5), ("mixed_bfloat16", 3e-2)])
+def test_blocks_equal_the_reference_computation(tf, L, rng, policy, rtol):
+    g_block = L.GBlock(8, 4, dtype=policy)
+    g_block.build((None, 4, 4, 8), (None, 6))
+    d_block = L.DBlock(4, 8, downsample=True, preactivation=True, dtype=policy)
+    d_block.build((None, 8, 8, 4))
+    first = L.DBlock(3, 4, downsample=True, preactivation=False, dtype=policy)
+    first.build((None, 8, 8, 3))
+    for layer in (g_block, d_block, first):
+        for w in layer.trainable_weights:
+            _set(w, rng.standard_normal(w.shape) * 0.3)
+    x = tf.constant(rng.standard_normal((3, 4, 4, 8)), tf.float32)
+    c = tf.constant(rng.standard_normal((3, 6)), tf.float32)
+    _assert_close_to_reference(tf, L, g_block, [x, c], rtol)
+    _assert_close_to_reference(tf, L, d_block, [tf.constant(rng.standard_normal((3, 8, 8, 4)), tf.float32)], rtol)
+    _assert_close_to_reference(tf, L, first, [tf.constant(rng.standard_normal((3, 8, 8, 3)), tf.float32)], rtol)
+
+
+@pytest.mark.parametrize("affine", [False, True])
+def test_fused_batch_norm_equals_keras(tf, L, rng, affine):
+    """``batch_norm`` (TensorFlow's fused kernel) = Keras' BatchNormalization in training: output,
+    gradients and the moving statistics (updated with the biased batch variance)."""
+    import keras
+
+    layers = [keras.layers.BatchNormalization(center=affine, scale=affine, epsilon=1e-5, momentum=0.9)
+              for _ in range(2)]
+    for bn in layers:
+        bn.build((None, 5, 4, 6))
+    for weights in zip(*(bn.weights for bn in layers)):
+        value = rng.uniform(0.5, 1.5, weights[0].shape)
+        for w in weights:
+            _set(w, value)
+    x = tf.constant(rng.standard_normal((3, 5, 4, 6)) * 2 + 1, tf.float32)
+    probe = tf.constant(rng.standard_normal((3, 5, 4, 6)), tf.float32)
+    results = []
+    for bn, fn in zip(layers, (lambda b, x: L.batch_norm(b, x, training=True), lambda b, x: b(x, training=True))):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = fn(bn, x)
+            loss = tf.reduce_sum(y * probe)
+        results.append([y] + tape.gradient(loss, [x] + bn.trainable_weights)
+                       + [bn.moving_mean.numpy(), bn.moving_variance.numpy()])
+    for got, want in zip(*results):
+        np.testing.assert_allclose(_np(got), _np(want), rtol=1e-4, atol=1e-5)
+    assert np.abs(results[0][-1] - 1.5).max() > 1e-3   # the statistics moved
+
+
+def test_conditional_bn_inference_folds_the_moving_statistics(tf, L, rng):
+    cbn = L.ConditionalBatchNorm(6)
+    cbn.build((None, 5, 5, 6), (None, 10))
+    _set(cbn.bn.moving_mean, rng.standard_normal(6))
+    _set(cbn.bn.moving_variance, rng.uniform(0.5, 2.0, 6))
+    x = rng.standard_normal((4, 5, 5, 6)).astype("float32")
+    c = rng.standard_normal((4, 10)).astype("float32")
+    g = c @ _np(cbn.gain.normalized_kernel())
+    b = c @ _np(cbn.bias.normalized_kernel())
+    bn = (x - _np(cbn.bn.moving_mean)) / np.sqrt(_np(cbn.bn.moving_variance) + 1e-5)
+    expect = bn * (1 + g[:, None, None, :]) + b[:, None, None, :]
+    np.testing.assert_allclose(_np(cbn(x, c, training=False)), expect, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype, rtol", [("float32", 1e-5), ("bfloat16", 3e-2)])
+def test_attention_backward_equals_autodiff(tf, L, rng, dtype, rtol):
+    """``attend``'s hand-written backward pass = TensorFlow's gradient of the plain formula."""
+    theta, phi, g = (tf.cast(tf.constant(rng.standard_normal(s)), dtype) for s in ((2, 12, 3), (2, 5, 3), (2, 5, 4)))
+    probe = tf.constant(rng.standard_normal((2, 12, 4)), tf.float32)
+
+    def plain(theta, phi, g):
+        logits = tf.cast(tf.matmul(theta, phi, transpose_b=True), tf.float32)
+        return tf.matmul(tf.cast(tf.nn.softmax(logits), g.dtype), g)
+
+    results = []
+    for fn in (L.attend, plain):
+        with tf.GradientTape() as tape:
+            tape.watch([theta, phi, g])
+            loss = tf.reduce_sum(tf.cast(fn(theta, phi, g), tf.float32) * probe)
+        results.append(tape.gradient(loss, [theta, phi, g]))
+    for got, want in zip(*results):
+        np.testing.assert_allclose(_np(tf.cast(got, tf.float32)), _np(tf.cast(want, tf.float32)),
+                                   rtol=0, atol=rtol * float(tf.reduce_max(tf.abs(tf.cast(want, tf.float32)))))
+
+
+def test_attention_in_example_groups_equals_one_call(tf, L, rng, monkeypatch):
+    """Large attention matrices are computed a few examples at a time: same output and gradients."""
+    att = L.SelfAttention(16)
+    x = tf.constant(rng.standard_normal((5, 8, 8, 16)), tf.float32)
+    att(x)
+    _set(att.gamma, 0.5)
+    whole = _forward_and_grads(tf, att, [x], att.trainable_weights)
+    monkeypatch.setattr(L, "ATTENTION_CHUNK_BYTES", 4 * 64 * 16 * 2)   # two examples per group
+    grouped = _forward_and_grads(tf, att, [x], att.trainable_weights)
+    for got, want in zip(grouped, whole):
+        np.testing.assert_allclose(_np(got), _np(want), rtol=1e-4, atol=1e-5)
+
+
+def test_fixed_kernels_replace_the_spectral_norm(tf, L, rng):
+    """Inside ``fixed_kernels`` a layer applies the given kernel and leaves ``u`` alone."""
+    layer = L.SNDense(3, use_bias=False)
+    layer.build((None, 4))
+    x = tf.constant(rng.standard_normal((2, 4)), tf.float32)
+    u0 = layer.u.numpy().copy()
+    fixed = tf.constant(rng.standard_normal((4, 3)), tf.float32)
+    with L.fixed_kernels([layer], [fixed]):
+        np.testing.assert_allclose(_np(layer(x, training=True)), _np(x) @ _np(fixed), rtol=1e-6)
+    np.testing.assert_array_equal(layer.u.numpy(), u0)
+    assert layer.fixed_kernel is None and layer.weights == [layer.kernel, layer.u]

@@ -137,6 +137,15 @@ def _preset_table(results: dict, key: str, title: str, header: list[str], row) -
     return lines + [""]
 
 
+def _startup(entry: dict):
+    """Network build + first train step (results written before ``startup_s`` existed: the sum)."""
+    if entry.get("startup_s") is not None:
+        return entry["startup_s"]
+    if entry.get("build_s") is not None and entry.get("first_step_s") is not None:
+        return round(entry["build_s"] + entry["first_step_s"], 2)
+    return None
+
+
 def _vanilla(v: dict | None) -> str:
     if not v:
         return "—"
@@ -233,9 +242,12 @@ def render(results: dict, source: str | None = None) -> str:
     train = results.get("train") or {}
     if train:
         lines += ["**Training** (`FoleyGAN.train_step` on in-memory batches; examples/s = examples consumed per "
-                  "step ÷ best step time; a step = `d_steps` D updates + 1 G update):", "",
-                  "| preset | micro-batch × accum. × d_steps | policy | graph (no XLA) | XLA | first step (graph / XLA) "
-                  "| efficiency (estimate) | peak RSS (graph / XLA) |", "|---|---|---|---|---|---|---|---|"]
+                  "step ÷ best step time, with that step's CPU seconds; a step = `d_steps` D updates + 1 G update; "
+                  "startup = network build + first step (tracing, graph optimisation, XLA compilation); efficiency "
+                  "= the train-step FLOP estimate per wall second and per CPU-second ÷ the same dtype's dense "
+                  "peak):", "",
+                  "| preset | micro-batch × accum. × d_steps | policy | graph (no XLA) | XLA | startup (graph / XLA) "
+                  "| efficiency wall · CPU-s (graph / XLA) | peak RSS (graph / XLA) |", "|---|---|---|---|---|---|---|---|"]
         for p in _preset_order(train):
             for policy in ("float32", "mixed_bfloat16"):
                 modes = (train.get(p) or {}).get(policy)
@@ -245,13 +257,22 @@ def render(results: dict, source: str | None = None) -> str:
                 ref = g if not _status(g) and g else x
 
                 def rate(e):
-                    return _status(e) or ("—" if not e else f"**{_f(e.get('examples_s'))}** ex/s ({_f(e.get('step_s'))} s/step)")
+                    if _status(e) or not e:
+                        return _status(e) or "—"
+                    return (f"**{_f(e.get('examples_s'))}** ex/s ({_f(e.get('step_s'))} s/step"
+                            + (f", CPU {_f(e.get('cpu_s'))} s" if e.get("cpu_s") else "") + ")")
+
+                def eff(e):
+                    if not e.get("efficiency_estimate"):
+                        return "—"
+                    cpu = e.get("efficiency_cpu_estimate")
+                    return _pct(e.get("efficiency_estimate")) + (f" · {_pct(cpu)}" if cpu is not None else "")
 
                 shape = (f"{ref.get('micro_batch')} × {ref.get('accumulation_steps')} × {ref.get('d_steps')}"
                          if ref.get("micro_batch") else "—")
-                lines.append(f"| {p}{_set(ref)} | {shape} | {policy} | {rate(g)} | {rate(x)} | "
-                             f"{_f(g.get('first_step_s'))} / {_f(x.get('first_step_s'))} s | "
-                             f"{_pct(ref.get('efficiency_estimate'))} | "
+                name = (ref.get("preset") or p.split(" ")[0]) + _set(ref)
+                lines.append(f"| {name} | {shape} | {policy} | {rate(g)} | {rate(x)} | "
+                             f"{_f(_startup(g))} / {_f(_startup(x))} s | {eff(g)} / {eff(x)} | "
                              f"{_f(g.get('peak_rss_mb'), unit=' MB')} / {_f(x.get('peak_rss_mb'), unit=' MB')} |")
         lines.append("")
     lines += _preset_table(

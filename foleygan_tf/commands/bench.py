@@ -29,8 +29,9 @@ def register(subparsers, common) -> None:
                    help="result file; a folder (or a path ending in /) → FOLDER/<machine>.json")
     p.add_argument("--readme", default=None, metavar="README.md",
                    help="also rewrite the results section (between the bench:results markers) of this Markdown file")
-    p.add_argument("--budget", type=float, default=870.0, metavar="SECONDS",
-                   help="time budget of the whole run (default 870)")
+    p.add_argument("--budget", type=float, default=None, metavar="SECONDS",
+                   help="time budget of the whole run (default: 870 for a full run; with --only or --preset the "
+                        "sum of the planned tasks' time limits)")
     p.add_argument("--fresh", action="store_true", help="do not merge into an existing --out file")
     p.add_argument("--fill", action="store_true",
                    help="skip the tasks the --out file already holds as measured: a second run that fills "

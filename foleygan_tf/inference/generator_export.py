@@ -109,9 +109,10 @@ def freeze_spectral_norm(generator) -> list:
     ``training=True``), so ``W / σ(W)`` is a constant; recomputing it on every call costs one
     matrix-vector pass over each kernel, a division and (under bf16) a cast of all ~84 M weights of
     the paper G — ≈ 6–8 % of the CPU time of a batch-1 bf16 forward (measured). This computes it
-    once, stores it as a non-trainable variable in the layer's compute dtype and makes each layer's
-    ``normalized_kernel`` return it (an instance attribute; the class is untouched). Same values
-    as the per-call computation. Returns the new variables (the caller must track them).
+    once (for G's upsampling convolutions with the upsampling folded in), stores it as a
+    non-trainable variable in the layer's compute dtype and sets it as the layer's ``fixed_kernel``
+    (``models.layers.fixed_kernels``; an instance attribute, not a tracked weight). Same values as
+    the per-call computation. Returns the new variables (the caller must track them).
 
     Only for inference: a frozen generator must not be trained (its kernels no longer follow the
     trainable variables)."""
@@ -119,11 +120,10 @@ def freeze_spectral_norm(generator) -> list:
 
     frozen = []
     for layer in generator._flatten_layers(include_self=False, recursive=True):
-        if isinstance(layer, _SpectralNorm) and not getattr(layer, "_frozen_kernel", None):
-            value = layer.normalized_kernel(training=False)
+        if isinstance(layer, _SpectralNorm) and layer.fixed_kernel is None:
+            value = layer.normalized_kernel(training=False)   # with a resampling conv's fold applied
             var = tf.Variable(value, trainable=False, name=f"{layer.name}_frozen_kernel")
-            object.__setattr__(layer, "_frozen_kernel", var)
-            object.__setattr__(layer, "normalized_kernel", lambda training=None, _v=var: _v)
+            object.__setattr__(layer, "fixed_kernel", var)   # a plain attribute, as fixed_kernels sets it
             frozen.append(var)
     return frozen
 

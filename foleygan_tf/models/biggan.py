@@ -28,7 +28,7 @@ from keras import ops
 from foleygan_tf.config import GUIDANCE_MODES
 from foleygan_tf.models.guidance import GuidanceEncoder
 from foleygan_tf.models.layers import (BN_MOMENTUM, ClassEmbedding, DBlock, GBlock, SelfAttention,
-                                       SNConv2D, SNDense, SNEmbedding)
+                                       SNConv2D, SNDense, SNEmbedding, batch_norm)
 
 BOTTOM_WIDTH = 4  # BigGAN's first feature map is 4×4
 
@@ -181,7 +181,7 @@ class Generator(keras.Model):
             h = block(h, ops.concatenate(cond, axis=-1), training=training)
             if k == self.attention_index:
                 h = self.attention(h, training=training)
-        h = ops.relu(self.output_bn(h, training=training))
+        h = ops.relu(batch_norm(self.output_bn, h, training=training))
         return ops.tanh(ops.cast(self.output_conv(h, training=training), "float32"))
 
     # ---- introspection (describe, docs, tests) ----------------------------------------------

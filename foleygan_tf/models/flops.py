@@ -6,7 +6,10 @@ multiply-adds of convolutions, dense products and attention matmuls for one exam
 only; element-wise work (BN, activations, pooling, additions) is not counted.
 
 * :func:`generator_flops` / :func:`discriminator_flops` — sum of the analytic ``flops()`` of every
-  block of a built :class:`~foleygan_tf.models.biggan.Generator` / ``Discriminator``.
+  block of a built :class:`~foleygan_tf.models.biggan.Generator` / ``Discriminator``: the
+  reference computation's count, the yardstick of every efficiency (the default path folds the
+  resampling into the convolutions and executes fewer: ``*_executed_gflops``,
+  ``stats.executed_flops``).
 * :func:`preset_flops` — ``{generator, discriminator, mtrn, pair_trn, train_step}`` GFLOPs per
   example for a config; the models are built with zero kernels (no initialisation cost). The
   TRN numbers are traced-graph counts (``stats.graph_flops``).
@@ -52,7 +55,11 @@ def preset_flops(config, include_trn: bool = True) -> dict:
 
     report = describe_networks(config, include_trn=include_trn)
     g, d = report["generator"]["gflops"], report["discriminator"]["gflops"]
+    g_run, d_run = report["generator"]["executed_gflops"], report["discriminator"]["executed_gflops"]
     out = {"generator_gflops": round(g, 4), "discriminator_gflops": round(d, 4),
+           "generator_executed_gflops": round(g_run, 4), "discriminator_executed_gflops": round(d_run, 4),
+           "train_step_executed_gflops_per_example_estimate": round(
+               train_step_gflops_per_example(g_run, d_run, config.train.d_steps), 3),
            "generator_params": report["generator"]["params"],
            "discriminator_params": report["discriminator"]["params"],
            "train_step_gflops_per_example_estimate": round(

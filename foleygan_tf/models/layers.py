@@ -14,7 +14,25 @@ result is cast to the layer's compute dtype (bfloat16 under ``mixed_bfloat16``).
 
 Every layer records the spatial size it was built for, so ``flops()`` returns its analytic forward
 cost for one example (2 × multiply-adds of its convolutions, dense products and attention matmuls;
-element-wise work such as BN, ReLU, pooling and additions is not counted).
+element-wise work such as BN, ReLU, pooling and additions is not counted). The count is that of the
+reference computation, which ``reference_resampling()`` traces; the default path computes the same
+function with fewer operations (below), so the count is the yardstick of throughput, not of the
+work executed.
+
+Speed (the narrow networks a CPU trains spend most of their time outside the convolutions), each
+exact up to float rounding (tests/test_layers.py compares every one with the reference):
+
+* resampling folded into the convolutions (``SNConv2D(resample=...)``): G's ×2 nearest upsampling
+  followed by a 3×3 conv is one stride-2 transposed conv with a 4×4 kernel (4/9 of the
+  multiply-adds, no upsampled tensor); D's 3×3 conv followed by 2×2 average pooling is one 4×4
+  stride-2 conv (4/9 again); a 1×1 conv commutes with both, so the shortcuts run at the low
+  resolution;
+* batch norm through TensorFlow's fused kernel in training (one op forward, one backward), the
+  moving statistics folded into conditional BN's affine map at inference;
+* the self-attention's softmax with a hand-written backward pass that makes two passes less over
+  the [B, HW, HW/4] attention matrix (memory-bound at 64 × 64), a few examples at a time;
+* ``fixed_kernels``: W/σ supplied from outside (one power iteration per optimizer update, computed
+  outside the gradient-accumulation loop — ``training.gan``; or frozen for export).
 """
 
 from __future__ import annotations
@@ -23,6 +41,7 @@ import contextlib
 import contextvars
 
 import keras
+import tensorflow as tf   # fused batch norm, transposed conv and custom gradients (TF backend only)
 from keras import ops
 
 # PyTorch's BatchNorm momentum 0.1 (BigGAN-PyTorch default) in Keras' convention
@@ -47,6 +66,22 @@ def shape_only_weights():
         yield
     finally:
         _SHAPE_ONLY.reset(token)
+
+
+_REFERENCE_RESAMPLING = contextvars.ContextVar("foleygan_reference_resampling", default=False)
+
+
+@contextlib.contextmanager
+def reference_resampling():
+    """Layers called (or traced) inside this context compute resampling convolutions the reference
+    way — upsample then convolve, convolve then pool — instead of folding the resampling into the
+    kernel. Same function, the FLOPs ``flops()`` counts: for FLOP checks against TensorFlow's
+    profiler and for parity tests; never needed otherwise."""
+    token = _REFERENCE_RESAMPLING.set(True)
+    try:
+        yield
+    finally:
+        _REFERENCE_RESAMPLING.reset(token)
 
 
 def _orthogonal():
@@ -91,11 +126,16 @@ class _SpectralNorm(keras.layers.Layer):
     The iteration runs on every call, but ``u`` is overwritten with ``u'`` only when
     ``training=True`` (PyTorch: ``update=self.training``), so inference never changes state.
     ``u`` is a non-trainable variable (a PyTorch *buffer*): not counted as a parameter.
+
+    ``fixed_kernel`` (None by default; set through :func:`fixed_kernels`) replaces the whole
+    computation by a given tensor — the value ``normalized_kernel`` would return: calls then run no
+    power iteration and leave ``u`` alone.
     """
 
     def __init__(self, sn_eps=1e-8, **kwargs):
         super().__init__(**kwargs)
         self.sn_eps = sn_eps
+        object.__setattr__(self, "fixed_kernel", None)   # a plain attribute: never a tracked weight
 
     def _add_sn_kernel(self, shape, name="kernel"):
         # autocast=False: the power iteration reads the float32 master copy even under bf16.
@@ -109,8 +149,15 @@ class _SpectralNorm(keras.layers.Layer):
                                  initializer=keras.initializers.RandomNormal(), trainable=False,
                                  autocast=False, aggregation="none")
 
+    def _kernel_transform(self, w):
+        """The float32 ``W/σ`` → the kernel the layer applies (subclasses fold resampling in)."""
+        return w
+
     def normalized_kernel(self, training=None):
-        """``W / σ(W)`` in the layer's compute dtype, same shape as the kernel."""
+        """The kernel this layer applies, in its compute dtype: ``W / σ(W)`` (for resampling
+        convolutions with the resampling folded in, see ``SNConv2D``), or ``fixed_kernel``."""
+        if self.fixed_kernel is not None:
+            return self.fixed_kernel
         w = ops.convert_to_tensor(self.kernel)
         w_mat = ops.reshape(w, (-1, w.shape[-1]))
         u = ops.convert_to_tensor(self.u)
@@ -119,10 +166,34 @@ class _SpectralNorm(keras.layers.Layer):
         sigma = ops.sum(ops.matmul(v, w_mat) * u_new)
         if training:
             self.u.assign(u_new)
-        return ops.cast(w / sigma, self.compute_dtype)
+        return ops.cast(self._kernel_transform(w / sigma), self.compute_dtype)
 
     def get_config(self):
         return {**super().get_config(), "sn_eps": self.sn_eps}
+
+
+def spectral_norm_layers(model) -> list:
+    """The spectrally normalised layers of ``model`` (or layer), in a fixed order."""
+    return [layer for layer in model._flatten_layers(include_self=True, recursive=True)
+            if isinstance(layer, _SpectralNorm)]
+
+
+@contextlib.contextmanager
+def fixed_kernels(layers, kernels):
+    """Within the context, each of ``layers`` (spectrally normalised) applies the given kernel
+    (``normalized_kernel``'s value, e.g. computed once outside a gradient-accumulation loop) instead
+    of normalising its own. Python state: enter it where the layers are called (at trace time)."""
+    layers, kernels = list(layers), list(kernels)
+    if len(layers) != len(kernels):
+        raise ValueError(f"fixed_kernels: {len(layers)} layers but {len(kernels)} kernels")
+    previous = [layer.fixed_kernel for layer in layers]
+    for layer, kernel in zip(layers, kernels):
+        object.__setattr__(layer, "fixed_kernel", kernel)
+    try:
+        yield
+    finally:
+        for layer, kernel in zip(layers, previous):
+            object.__setattr__(layer, "fixed_kernel", kernel)
 
 
 @keras.saving.register_keras_serializable(package=_PKG)
@@ -154,15 +225,67 @@ class SNDense(_SpectralNorm):
         return {**super().get_config(), "units": self.units, "use_bias": self.use_bias}
 
 
+@tf.custom_gradient
+def upsample2x(x):
+    """Nearest-neighbour ×2 on both image axes (``F.interpolate(scale_factor=2)``): one resize op,
+    and for the gradient (the sum of each 2 × 2 block) one average pool — ``ops.repeat`` twice cost
+    two ``Tile``-based copies each way, and XLA has no kernel for the resize's own gradient."""
+    y = tf.image.resize(x, (2 * x.shape[1], 2 * x.shape[2]), method="nearest")
+
+    def grad(dy):
+        return 4.0 * tf.nn.avg_pool2d(dy, 2, 2, "VALID")
+
+    return y, grad
+
+
+RESAMPLE_MODES = (None, "up", "down")
+
+
+def _fold_kernel(w, resample):
+    """The 3×3 kernel ``w [3, 3, in, out]`` with a ×2 resampling folded in, ``[4, 4, …]``.
+
+    Along each image axis, output rows 2i and 2i+1 of "×2 nearest, then the 3×3 conv" read input
+    rows i−1…i+1 with the taps (k0, k1+k2) and (k0+k1, k2): a stride-2 transposed conv with the
+    4-tap kernel [k2, k1+k2, k0+k1, k0] (TensorFlow's transposed conv reverses the taps; its kernel
+    is ``[4, 4, out, in]``). The mean of conv rows 2i and 2i+1 reads input rows 2i−1…2i+2 with
+    ½[k0, k0+k1, k1+k2, k2]: a stride-2 4×4 conv. Both are 2 × 2 window sums of the zero-padded
+    kernel — one stride-1 average pool over the kernel seen as a 3 × 3 image with in·out channels
+    (one op each way; slices and additions cost a dozen, an ``einsum`` ~1 ms a call).
+    """
+    k, _, cin, cout = w.shape
+    if resample == "up":
+        w = ops.flip(ops.flip(w, 0), 1)
+    image = ops.pad(ops.reshape(w, (1, k, k, cin * cout)), ((0, 0), (1, 1), (1, 1), (0, 0)))
+    folded = ops.reshape(ops.average_pool(image, 2, 1), (k + 1, k + 1, cin, cout))
+    return 4.0 * ops.transpose(folded, (0, 1, 3, 2)) if resample == "up" else folded
+
+
 @keras.saving.register_keras_serializable(package=_PKG)
 class SNConv2D(_SpectralNorm):
-    """Spectrally normalised stride-1 'same' convolution: ``[batch, H, W, in] → [batch, H, W, filters]``."""
+    """Spectrally normalised stride-1 'same' convolution: ``[batch, H, W, in] → [batch, H, W, filters]``.
 
-    def __init__(self, filters, kernel_size=3, use_bias=True, **kwargs):
+    ``resample`` adds a ×2 resampling around it, computed without the intermediate tensor:
+
+    * ``"up"`` — convolves the ×2 nearest-neighbour upsampling of the input (``[batch, 2H, 2W,
+      filters]``): a 3×3 kernel becomes a stride-2 transposed conv with the folded 4×4 kernel, a
+      1×1 conv runs before the upsampling (they commute);
+    * ``"down"`` — 2×2 average pooling of the conv output (``[batch, H/2, W/2, filters]``): a 3×3
+      kernel becomes a stride-2 4×4 conv, a 1×1 conv runs after the pooling.
+
+    ``build`` takes the input shape; ``flops()`` counts the reference order (upsample then conv at
+    2H × 2W; conv at H × W then pool), which ``reference_resampling()`` executes.
+    """
+
+    def __init__(self, filters, kernel_size=3, use_bias=True, resample=None, **kwargs):
         super().__init__(**kwargs)
+        if resample not in RESAMPLE_MODES:
+            raise ValueError(f"resample must be one of {RESAMPLE_MODES}, got {resample!r}")
+        if resample is not None and kernel_size not in (1, 3):
+            raise ValueError(f"resample={resample!r} needs kernel_size 1 or 3, got {kernel_size}")
         self.filters = filters
         self.kernel_size = kernel_size
         self.use_bias = use_bias
+        self.resample = resample
 
     def build(self, input_shape):
         self.spatial = (input_shape[1], input_shape[2])  # for flops(); None if dynamic
@@ -172,22 +295,62 @@ class SNConv2D(_SpectralNorm):
         if self.use_bias:
             self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
 
+    def _folded(self):
+        return self.resample is not None and self.kernel_size == 3 and not _REFERENCE_RESAMPLING.get()
+
+    def _kernel_transform(self, w):
+        if self._folded():   # folded in float32, before the cast to the compute dtype
+            return _fold_kernel(w, self.resample)
+        return w
+
     def call(self, x, training=None):
-        y = ops.conv(x, self.normalized_kernel(training), strides=1, padding="same")
+        kernel = self.normalized_kernel(training)
+        if self.resample is None or _REFERENCE_RESAMPLING.get():
+            if self.resample == "up":
+                x = upsample2x(x)
+            y = ops.conv(x, kernel, strides=1, padding="same")
+            y = y + self.bias if self.use_bias else y
+            return ops.average_pool(y, 2, 2) if self.resample == "down" else y
+        if self.kernel_size == 1:   # a 1×1 conv (and its bias) commutes with the resampling
+            if self.resample == "down":
+                x = ops.average_pool(x, 2, 2)
+            y = ops.conv(x, kernel, strides=1, padding="same")
+            y = y + self.bias if self.use_bias else y
+            return upsample2x(y) if self.resample == "up" else y
+        if self.resample == "up":
+            shape = ops.shape(x)
+            y = tf.nn.conv2d_transpose(x, kernel, [shape[0], 2 * shape[1], 2 * shape[2], self.filters],
+                                       strides=2, padding="SAME")
+        else:
+            y = tf.nn.conv2d(x, kernel, strides=2, padding="SAME")
         return y + self.bias if self.use_bias else y
 
     def compute_output_shape(self, input_shape):
-        return (*input_shape[:-1], self.filters)
+        b, h, w = input_shape[:3]
+        if self.resample == "up":
+            h, w = (None if d is None else 2 * d for d in (h, w))
+        elif self.resample == "down":
+            h, w = (None if d is None else d // 2 for d in (h, w))
+        return (b, h, w, self.filters)
 
     def flops(self):
         h, w = self.spatial
         if h is None or w is None:
             raise ValueError(f"{self.name}: built without a static spatial size, FLOPs unknown")
-        return 2 * h * w * self.kernel_size ** 2 * self.in_channels * self.filters
+        out = 4 * h * w if self.resample == "up" else h * w   # "down" pools after a full-size conv
+        return 2 * out * self.kernel_size ** 2 * self.in_channels * self.filters
+
+    def executed_flops(self):
+        """The forward FLOPs the default path executes: a folded 3×3 kernel makes 16 taps per
+        low-resolution pixel instead of 9 per full-resolution pixel (4/9), a 1×1 conv runs at the
+        low resolution (1/4)."""
+        if self.resample is None:
+            return self.flops()
+        return self.flops() * 4 // 9 if self.kernel_size == 3 else self.flops() // 4
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,
-                "kernel_size": self.kernel_size, "use_bias": self.use_bias}
+                "kernel_size": self.kernel_size, "use_bias": self.use_bias, "resample": self.resample}
 
 
 @keras.saving.register_keras_serializable(package=_PKG)
@@ -247,6 +410,28 @@ class ClassEmbedding(keras.layers.Layer):
         return {**super().get_config(), "num_classes": self.num_classes, "dim": self.dim}
 
 
+def batch_norm(bn, x, training=None):
+    """``bn(x, training=training)`` for a Keras ``BatchNormalization`` ``bn`` over the channels of
+    an NHWC tensor, through TensorFlow's fused kernel in training: one op forward and one backward
+    instead of the dozen element-wise ops and reductions of Keras' moments + normalisation. Same
+    numbers: statistics in float32, the moving averages updated with the *biased* batch variance as
+    Keras does (the kernel returns the unbiased one), the output in ``bn``'s compute dtype."""
+    if not (training and bn.trainable):
+        return bn(x, training=False)
+    channels = x.shape[-1]
+    x32 = ops.cast(x, "float32")
+    scale = ops.cast(bn.gamma, "float32") if bn.scale else tf.ones([channels])
+    offset = ops.cast(bn.beta, "float32") if bn.center else tf.zeros([channels])
+    y, mean, variance = tf.raw_ops.FusedBatchNormV3(
+        x=x32, scale=scale, offset=offset, mean=tf.zeros([0]), variance=tf.zeros([0]),
+        epsilon=bn.epsilon, exponential_avg_factor=1.0, data_format="NHWC", is_training=True)[:3]
+    n = ops.cast(ops.size(x32) // channels, "float32")
+    variance = variance * ((n - 1.0) / n)
+    bn.moving_mean.assign(bn.moving_mean * bn.momentum + mean * (1.0 - bn.momentum))
+    bn.moving_variance.assign(bn.moving_variance * bn.momentum + variance * (1.0 - bn.momentum))
+    return ops.cast(y, bn.compute_dtype)
+
+
 @keras.saving.register_keras_serializable(package=_PKG)
 class ConditionalBatchNorm(keras.layers.Layer):
     """BigGAN ``ccbn``: ``BN(x) · (1 + gain(c)) + bias(c)``.
@@ -254,6 +439,11 @@ class ConditionalBatchNorm(keras.layers.Layer):
     ``x [batch, H, W, channels]``, ``c [batch, cond_dim]`` → ``[batch, H, W, channels]``. The BN is
     non-affine (its statistics in float32, see Keras' BatchNormalization); ``gain`` and ``bias`` are
     SN-Dense layers without bias. The ``1 +`` matters: compare_gan omits it (a known bug).
+
+    Training normalises with the fused kernel (``batch_norm``). Inference folds the moving
+    statistics into the per-example affine map, ``x · a + b`` with ``a = (1 + gain)/√(var + ε)`` and
+    ``b = bias − mean · a`` computed in float32: two element-wise passes over ``x`` instead of four
+    (six under bfloat16, with the casts around Keras' float32 normalisation).
     """
 
     def __init__(self, channels, bn_eps=1e-5, sn_eps=1e-8, **kwargs):
@@ -272,10 +462,16 @@ class ConditionalBatchNorm(keras.layers.Layer):
         self.bias.build(cond_shape)
 
     def call(self, x, cond, training=None):
-        h = self.bn(x, training=training)
         gain = 1.0 + self.gain(cond, training=training)
         bias = self.bias(cond, training=training)
-        return h * gain[:, None, None, :] + bias[:, None, None, :]
+        if training:
+            h = batch_norm(self.bn, x, training=True)
+            return h * gain[:, None, None, :] + bias[:, None, None, :]
+        inv = ops.rsqrt(ops.convert_to_tensor(self.bn.moving_variance) + self.bn_eps)
+        scale = ops.cast(gain, "float32") * inv
+        shift = ops.cast(bias, "float32") - ops.convert_to_tensor(self.bn.moving_mean) * scale
+        scale, shift = (ops.cast(t, x.dtype)[:, None, None, :] for t in (scale, shift))
+        return x * scale + shift
 
     def compute_output_shape(self, x_shape, cond_shape):
         return x_shape
@@ -297,6 +493,50 @@ MIN_ATTENTION_WIDTH = 2
 
 def _attention_widths(channels):
     return max(MIN_ATTENTION_WIDTH, channels // 8), max(MIN_ATTENTION_WIDTH, channels // 2)
+
+
+@tf.custom_gradient
+def attend(theta, phi, g):
+    """``softmax(θ φᵀ) g`` for ``θ [B, n, d]``, ``φ [B, m, d]``, ``g [B, m, e]`` (softmax over the
+    m keys, in float32) with a hand-written backward pass that makes fewer passes over the
+    ``[B, n, m]`` matrices — at 64 × 64 the largest tensors of a narrow network's step, and
+    memory-bound. The softmax gradient is ``β ∘ (dβ − D)`` with ``dβ = dO gᵀ`` and the row sums
+    ``D_i = Σ_j β_ij dβ_ij = dO_i · O_i`` (the identity FlashAttention uses: a ``[B, n]`` reduction
+    instead of a pass over the matrix); and ``dβ − D = [dO, −D] [g, 1]ᵀ`` comes out of one matmul,
+    with no subtraction pass."""
+    logits = tf.matmul(theta, phi, transpose_b=True)                            # [B, n, m]
+    beta32 = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
+    beta = tf.cast(beta32, g.dtype)
+    out = tf.matmul(beta, g)
+
+    def grad(d_out):
+        d_g = tf.matmul(beta, d_out, transpose_a=True)
+        rows = tf.reduce_sum(tf.cast(d_out, tf.float32) * tf.cast(out, tf.float32), axis=-1, keepdims=True)
+        left = tf.concat([d_out, tf.cast(-rows, d_out.dtype)], axis=-1)          # [B, n, e + 1]
+        right = tf.concat([g, tf.ones_like(g[..., :1])], axis=-1)               # [B, m, e + 1]
+        d_logits = beta32 * tf.cast(tf.matmul(left, right, transpose_b=True), tf.float32)
+        d_logits = tf.cast(d_logits, theta.dtype)
+        return tf.matmul(d_logits, phi), tf.matmul(d_logits, theta, transpose_a=True), d_g
+
+    return out, grad
+
+
+# Largest [examples, n, m] float32 attention matrix one op works on. Larger buffers come from
+# mmap'd memory that glibc returns to the system when freed (its mmap threshold tops out at 32 MB),
+# so every op of the chain faults its output in again, page by page: at 64 × 64 (a 16 MB matrix
+# per example) four examples at once made each pass over the matrix ~25 % slower.
+ATTENTION_CHUNK_BYTES = 16 * 2 ** 20
+
+
+def _attend_in_chunks(theta, phi, g):
+    """``attend`` over groups of examples whose attention matrices fit ``ATTENTION_CHUNK_BYTES``
+    (one group when the batch size is not static)."""
+    batch, n, m = theta.shape[0], theta.shape[1], phi.shape[1]
+    per_group = max(1, ATTENTION_CHUNK_BYTES // (4 * n * m))
+    if batch is None or batch <= per_group:
+        return attend(theta, phi, g)
+    return ops.concatenate([attend(theta[i:i + per_group], phi[i:i + per_group], g[i:i + per_group])
+                            for i in range(0, batch, per_group)], axis=0)
 
 
 @keras.saving.register_keras_serializable(package=_PKG)
@@ -335,9 +575,7 @@ class SelfAttention(keras.layers.Layer):
         phi = ops.reshape(phi, (-1, n // 4, self.phi.filters))
         g = ops.max_pool(self.g(x, training=training), 2, 2)
         g = ops.reshape(g, (-1, n // 4, self.g.filters))
-        logits = ops.matmul(theta, ops.transpose(phi, (0, 2, 1)))           # [B, n, n/4]
-        beta = ops.cast(ops.softmax(ops.cast(logits, "float32"), axis=-1), g.dtype)
-        o = ops.reshape(ops.matmul(beta, g), (-1, h, w, self.g.filters))   # [B, H, W, C/2]
+        o = ops.reshape(_attend_in_chunks(theta, phi, g), (-1, h, w, self.g.filters))   # [B, H, W, C/2]
         return x + self.gamma * self.o(o, training=training)
 
     def compute_output_shape(self, x_shape):
@@ -353,17 +591,13 @@ class SelfAttention(keras.layers.Layer):
         return {**super().get_config(), "channels": self.channels, "sn_eps": self.sn_eps}
 
 
-def upsample2x(x):
-    """Nearest-neighbour ×2 on both image axes (``F.interpolate(scale_factor=2)``)."""
-    return ops.repeat(ops.repeat(x, 2, axis=1), 2, axis=2)
-
-
 @keras.saving.register_keras_serializable(package=_PKG)
 class GBlock(keras.layers.Layer):
     """BigGAN generator block: ``[batch, H, W, in] , c [batch, cond] → [batch, 2H, 2W, out]``.
 
     CBN → ReLU → ×2 nearest → SNConv3×3 → CBN → ReLU → SNConv3×3, plus the shortcut
     ×2 nearest → SNConv1×1 (every G block changes resolution, so the shortcut is always learnable).
+    The upsampling is folded into ``conv1`` and ``conv_sc`` (``SNConv2D(resample="up")``).
     """
 
     def __init__(self, in_channels, out_channels, bn_eps=1e-5, sn_eps=1e-8, **kwargs):
@@ -375,27 +609,27 @@ class GBlock(keras.layers.Layer):
         bn = dict(bn_eps=bn_eps, sn_eps=sn_eps, dtype=self.dtype_policy)
         conv = dict(sn_eps=sn_eps, dtype=self.dtype_policy)
         self.bn1 = ConditionalBatchNorm(in_channels, **bn)
-        self.conv1 = SNConv2D(out_channels, 3, **conv)
+        self.conv1 = SNConv2D(out_channels, 3, resample="up", **conv)
         self.bn2 = ConditionalBatchNorm(out_channels, **bn)
         self.conv2 = SNConv2D(out_channels, 3, **conv)
-        self.conv_sc = SNConv2D(out_channels, 1, **conv)
+        self.conv_sc = SNConv2D(out_channels, 1, resample="up", **conv)
 
     def build(self, x_shape, cond_shape):
         if x_shape[-1] != self.in_channels:
             raise ValueError(f"{self.name}: expected {self.in_channels} input channels, got {x_shape}")
         up = (x_shape[0], 2 * x_shape[1], 2 * x_shape[2])
         self.bn1.build(x_shape, cond_shape)
-        self.conv1.build((*up, self.in_channels))
+        self.conv1.build(x_shape)
         self.bn2.build((*up, self.out_channels), cond_shape)
         self.conv2.build((*up, self.out_channels))
-        self.conv_sc.build((*up, self.in_channels))
+        self.conv_sc.build(x_shape)
 
     def call(self, x, cond, training=None):
         h = ops.relu(self.bn1(x, cond, training=training))
-        h = self.conv1(upsample2x(h), training=training)
+        h = self.conv1(h, training=training)                 # ×2 nearest, then the 3×3 conv
         h = ops.relu(self.bn2(h, cond, training=training))
         h = self.conv2(h, training=training)
-        return h + self.conv_sc(upsample2x(x), training=training)
+        return h + self.conv_sc(x, training=training)        # ×2 nearest, then the 1×1 conv
 
     def compute_output_shape(self, x_shape, cond_shape):
         return (x_shape[0], 2 * x_shape[1], 2 * x_shape[2], self.out_channels)
@@ -415,7 +649,9 @@ class DBlock(keras.layers.Layer):
     [ReLU] → SNConv3×3 → ReLU → SNConv3×3 → [2×2 average pool]. The first block of D has
     ``preactivation=False`` (no ReLU on the image). Shortcut: SNConv1×1 (with bias) when the width
     or the resolution changes — pool-then-conv for the first block, conv-then-pool otherwise
-    (BigGAN-PyTorch ``DBlock.shortcut``) — identity otherwise.
+    (BigGAN-PyTorch ``DBlock.shortcut``) — identity otherwise. The pooling is folded into
+    ``conv2`` and the shortcut conv (``SNConv2D(resample="down")``; a 1×1 conv commutes with
+    average pooling, so both shortcut orders pool first).
     """
 
     def __init__(self, in_channels, out_channels, downsample=True, preactivation=True,
@@ -427,10 +663,13 @@ class DBlock(keras.layers.Layer):
         self.preactivation = preactivation
         self.sn_eps = sn_eps
         conv = dict(sn_eps=sn_eps, dtype=self.dtype_policy)
+        down = "down" if downsample else None
         self.conv1 = SNConv2D(out_channels, 3, **conv)
-        self.conv2 = SNConv2D(out_channels, 3, **conv)
+        self.conv2 = SNConv2D(out_channels, 3, resample=down, **conv)
         self.learnable_sc = in_channels != out_channels or downsample
-        self.conv_sc = SNConv2D(out_channels, 1, **conv) if self.learnable_sc else None
+        # the first block pools the image first (its reference order, whose FLOPs flops() counts)
+        sc_resample = down if preactivation else None
+        self.conv_sc = SNConv2D(out_channels, 1, resample=sc_resample, **conv) if self.learnable_sc else None
 
     def build(self, x_shape):
         if x_shape[-1] != self.in_channels:
@@ -449,12 +688,11 @@ class DBlock(keras.layers.Layer):
     def call(self, x, training=None):
         h = ops.relu(x) if self.preactivation else x
         h = self.conv1(h, training=training)
-        h = self.conv2(ops.relu(h), training=training)
-        h = self._pool(h)
+        h = self.conv2(ops.relu(h), training=training)       # the 3×3 conv, then the pooling
         if self.conv_sc is None:
             shortcut = x
         elif self.preactivation:
-            shortcut = self._pool(self.conv_sc(x, training=training))
+            shortcut = self.conv_sc(x, training=training)    # the 1×1 conv, then the pooling
         else:
             shortcut = self.conv_sc(self._pool(x), training=training)
         return h + shortcut

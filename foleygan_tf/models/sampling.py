@@ -45,8 +45,10 @@ def orthogonal_regularization(model, beta=1e-4):
     gradients, i.e. the gradient of ``β/2·‖…‖²``; we use the paper's formula (β‖…‖²) — pass
     ``beta/2`` to match the PyTorch code bit for bit.
     """
-    excluded = {id(w) for w in getattr(model, "ortho_reg_exclusions", lambda: [])()}
     total = ops.zeros((), "float32")
+    if beta == 0:   # switched off: no graph of Gram matrices whose sum is multiplied by 0
+        return total
+    excluded = {id(w) for w in getattr(model, "ortho_reg_exclusions", lambda: [])()}
     for w in model.trainable_weights:
         if len(w.shape) < 2 or id(w) in excluded:
             continue
@@ -104,6 +106,10 @@ class ModelEMA:
     def update(self, step):
         """One EMA step at optimizer update ``step`` (int or scalar tensor)."""
         decay = ops.where(ops.greater_equal(step, self.start_step), self.decay, 0.0)
+        factors = {}   # (d, 1 − d) per dtype, made once: a few hundred variables share them
         for avg, w in self._pairs:
-            d = ops.cast(decay, avg.dtype)
-            avg.assign(d * avg + (1.0 - d) * w)
+            if avg.dtype not in factors:
+                d = ops.cast(decay, avg.dtype)
+                factors[avg.dtype] = d, 1.0 - d
+            d, rest = factors[avg.dtype]
+            avg.assign(d * avg + rest * w)

@@ -13,7 +13,9 @@ Conventions (docs/models.md, "Counting"):
 Two independent counters: ``analytic_flops`` sums the ``flops()`` every project layer derives from
 its shapes (per block, no graph needed — cheap even for the paper preset), and ``graph_flops``
 traces any Keras model and sums the matmul/convolution ops of the graph, reading their static
-shapes (used for models from other modules, and by the tests to cross-check the analytic count).
+shapes (used for models from other modules, and by the tests to cross-check the analytic count —
+traced under ``layers.reference_resampling()`` — and the count the default path executes,
+``executed_flops``).
 The graph counter takes ``F(batch=2) − F(batch=1)``, which cancels work that does not depend on the
 batch (the power iteration) and keeps exactly the per-example cost.
 """
@@ -26,6 +28,8 @@ import keras
 
 _MATMUL_OPS = {"MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3"}
 _CONV_OPS = {"Conv2D", "Conv3D", "DepthwiseConv2dNative"}
+# a transposed convolution (the folded upsampling of G's blocks) is a forward op in a forward graph
+_TRANSPOSED_CONV_OPS = {"Conv2DBackpropInput"}
 
 
 def count_parameters(layer) -> int:
@@ -47,6 +51,17 @@ def analytic_flops(layer) -> int:
     raise TypeError(f"no analytic FLOP count for {type(layer).__name__}")
 
 
+def executed_flops(layer) -> int:
+    """The forward FLOPs of one example the default path executes: ``analytic_flops`` less what
+    the resampling convolutions save by folding (``SNConv2D.executed_flops``)."""
+    from foleygan_tf.models.layers import SNConv2D
+
+    saved = sum(l.flops() - l.executed_flops() for l in layer._flatten_layers(include_self=True, recursive=True)
+                if isinstance(l, SNConv2D))
+    parts = layer.named_parts().values() if hasattr(layer, "named_parts") else [layer]
+    return sum(analytic_flops(part) for part in parts) - saved
+
+
 def _op_flops(op) -> int:
     out = op.outputs[0].shape
     if op.type in _MATMUL_OPS:
@@ -61,6 +76,9 @@ def _op_flops(op) -> int:
         if op.type == "DepthwiseConv2dNative":
             return 2 * math.prod(out) * kernel[0] * kernel[1]
         return 2 * math.prod(out) * math.prod(kernel[:-1])
+    if op.type in _TRANSPOSED_CONV_OPS:   # inputs: output sizes, kernel [kh, kw, out, in], input
+        kernel = op.inputs[1].shape
+        return 2 * math.prod(op.inputs[2].shape) * math.prod(kernel[:-1])
     return 0
 
 
@@ -70,7 +88,7 @@ def _traced_flops(fn, specs) -> int:
     graph = tf.function(fn).get_concrete_function(specs).graph
     total = 0
     for op in graph.get_operations():
-        if op.type in _MATMUL_OPS or op.type in _CONV_OPS:
+        if op.type in _MATMUL_OPS | _CONV_OPS | _TRANSPOSED_CONV_OPS:
             if not op.outputs[0].shape.is_fully_defined():
                 raise ValueError(f"graph_flops: {op.name} has a dynamic shape {op.outputs[0].shape}")
             total += _op_flops(op)
@@ -112,6 +130,7 @@ def _gan_entry(model) -> dict:
         "params": count_parameters(model),
         "non_trainable": count_non_trainable(model),
         "gflops": sum(analytic_flops(layer) for layer in model.named_parts().values()) / 1e9,
+        "executed_gflops": executed_flops(model) / 1e9,
         "blocks": blocks,
     }
 

@@ -12,8 +12,13 @@ the gradients of ``accumulation_steps`` micro-batches (paper §V-B: 16 × 128 = 
   MirroredStrategy (an apply inside ``tf.cond`` fails with a ``merge_call`` error; DESIGN.md);
 * the G update uses the conditions (class, S_act, P_act) of the last D update's micro-batches and
   fresh z (the paper's G takes the predicted class and the action spectrogram of real videos);
-* hinge losses (eq. 3), orthogonal regularisation of G (β = ``gan.ortho_reg``), EMA of G after each
-  G update;
+* hinge losses (eq. 3) — D sees the real and the generated micro-batch as one batch, as
+  BigGAN-PyTorch's ``G_D`` does —, orthogonal regularisation of G (β = ``gan.ortho_reg``; its
+  value and gradient once per G update, outside the loop: it depends on the weights only), EMA of
+  G after each G update;
+* ``train.spectral_norm_per_update``: every W/σ of G and D computed once per change of its weights
+  (G's once per step, D's before each D update and before the G update), outside the loops,
+  instead of on every call (:func:`update_gradients`);
 * optionally the paired losses of :mod:`foleygan_tf.training.paired_losses` (our addition, not in
   the paper): L1 between G's image and the real image of the same window, on the loudness envelope
   (``gan.envelope_loss``), the average spectrum (``gan.spectrum_loss``) and the onset strength
@@ -35,6 +40,8 @@ import keras
 import tensorflow as tf
 
 from foleygan_tf.models import ModelEMA, build_discriminator, build_generator, orthogonal_regularization
+from foleygan_tf.models.layers import fixed_kernels, spectral_norm_layers
+from foleygan_tf.training.fused_adam import FusedAdam
 from foleygan_tf.training.paired_losses import PAIRED_LOSSES
 
 # The parts generator_objective returns, in this order, and the metric each is logged as.
@@ -56,29 +63,85 @@ def hinge_g_loss(fake_logits):
     return -tf.reduce_mean(fake_logits)
 
 
-def accumulate_gradients(loss_fn, variables, group, k: int, num_parts: int):
+def accumulate_gradients(loss_fn, variables, group, k: int, num_parts: int, fixed=None):
     """Sum the gradients of ``loss_fn`` over the ``k`` micro-batches of ``group`` with a
     ``tf.while_loop`` (loop-carried sums: the accumulators). ``loss_fn(batch) → (loss, parts)``
     with ``num_parts`` scalar parts (the loop needs their count before tracing ``loss_fn``);
     each micro-batch loss is divided by ``k``, so the sum is the gradient of the mean loss.
-    Returns ``(gradients, [mean loss, mean part…])``."""
-    zeros = [tf.zeros_like(v) for v in variables]
+    Returns ``(gradients, [mean loss, mean part…])``.
+
+    ``fixed = (layers, kernels, targets)``: spectrally normalised ``layers`` apply the tensors
+    ``kernels`` in every micro-batch (``models.layers.fixed_kernels``) and the gradients w.r.t.
+    ``kernels[i]`` for ``i in targets`` are summed too (in float32), returned as a third value."""
+    layers, kernels, targets = fixed or ((), (), ())
+    n_vars = len(variables)
+    zeros = [tf.zeros_like(v) for v in variables] + [tf.zeros(kernels[i].shape, tf.float32) for i in targets]
 
     def body(i, grads, totals):
         batch = {key: value[i] for key, value in group.items()}
-        with tf.GradientTape() as tape:
+        # the captured kernels, as tensors of this loop body (what the tape can watch)
+        local = [tf.identity(kernel) for kernel in kernels]
+        with fixed_kernels(layers, local), tf.GradientTape() as tape:
+            tape.watch([local[j] for j in targets])
             loss, parts = loss_fn(batch)
             if len(parts) != num_parts:  # at trace time
                 raise ValueError(f"loss_fn returned {len(parts)} parts, expected num_parts={num_parts}")
             scaled = loss / float(k)
-        new = tape.gradient(scaled, variables)
-        grads = [g + tf.cast(n, g.dtype) for g, n in zip(grads, new)]
+        new = tape.gradient(scaled, list(variables) + [local[j] for j in targets])
+        # None: a variable the loss does not read in the loop (a raw kernel whose W/σ is fixed)
+        grads = [g if n is None else g + tf.cast(n, g.dtype) for g, n in zip(grads, new)]
         totals = [t + tf.cast(p, tf.float32) / float(k) for t, p in zip(totals, (loss,) + tuple(parts))]
         return i + 1, grads, totals
 
     _, grads, totals = tf.while_loop(
         lambda i, *_: i < k, body,
         (tf.constant(0), zeros, [tf.zeros((), tf.float32)] * (1 + num_parts)))
+    if fixed is None:
+        return grads, totals
+    return grads[:n_vars], totals, grads[n_vars:]
+
+
+class NormalizedKernels:
+    """The kernels W/σ of spectrally normalised ``layers`` computed once — one power iteration and
+    one ``u`` update per layer — under a tape, for ``update_gradients``: the layers apply them in
+    every micro-batch and the accumulated gradient is backpropagated through W/σ once, after the
+    loop (switch ``train.spectral_norm_per_update``). Valid while the weights do not change."""
+
+    def __init__(self, layers):
+        self.layers = list(layers)
+        with tf.GradientTape() as self.tape:
+            self.values = [layer.normalized_kernel(training=True) for layer in self.layers]
+
+    def kernel_gradients(self, values_gradients):
+        """Gradients w.r.t. the raw kernels for gradients w.r.t. ``values`` (u, v carry none)."""
+        return self.tape.gradient(self.values, [layer.kernel for layer in self.layers],
+                                  output_gradients=[tf.cast(g, v.dtype) for g, v in zip(values_gradients, self.values)])
+
+
+def update_gradients(loss_fn, variables, group, k: int, num_parts: int, fixed=(), trained=None):
+    """``(gradients, [mean loss, mean part…])`` of one optimizer update, as ``accumulate_gradients``.
+
+    Without ``fixed`` (or with Nones), every spectrally normalised layer runs its power iteration
+    on each call (BigGAN-PyTorch). ``fixed``: :class:`NormalizedKernels` of every spectrally
+    normalised layer the loss calls, applied in each micro-batch; ``trained`` (one of them, the
+    kernels of ``variables``' network): its accumulated gradient is backpropagated through W/σ once,
+    after the loop. The gradient is exact for the σ used (``u`` and ``v`` carry no gradient, as
+    always); only how often ``u`` is refined changes. Fewer, larger ops per micro-batch, and a
+    smaller graph to trace."""
+    fixed = [f for f in fixed if f is not None]
+    if not fixed:
+        return accumulate_gradients(loss_fn, variables, group, k, num_parts)
+    layers = [layer for f in fixed for layer in f.layers]
+    kernels = [value for f in fixed for value in f.values]
+    start = sum(len(f.layers) for f in fixed[:list(fixed).index(trained)])
+    targets = list(range(start, start + len(trained.layers)))
+    grads, totals, kernel_grads = accumulate_gradients(loss_fn, variables, group, k, num_parts,
+                                                       fixed=(layers, kernels, targets))
+    position = {id(v): j for j, v in enumerate(variables)}
+    grads = list(grads)
+    for layer, g in zip(trained.layers, trained.kernel_gradients(kernel_grads)):
+        j = position[id(layer.kernel)]
+        grads[j] = grads[j] + tf.cast(g, grads[j].dtype)
     return grads, totals
 
 
@@ -102,6 +165,7 @@ class FoleyGAN(keras.Model):
         self.uses_guidance = config.gan.guidance != "none"
         self.d_sees_action = bool(config.gan.d_sees_action)
         self.paired_weights = {name: float(getattr(config.gan, name)) for name in PAIRED_LOSSES}
+        self.spectral_norm_per_update = bool(config.train.spectral_norm_per_update)
         self.seed_generator = tf.random.Generator.from_seed(config.seed)
         self.phase = "adversarial"
         self.g_updates = tf.Variable(0, dtype=tf.int64, trainable=False, name="g_updates",
@@ -147,11 +211,11 @@ class FoleyGAN(keras.Model):
 
     def compile(self, d_optimizer=None, g_optimizer=None, jit_compile=None, **kwargs):
         t = self.config.train
-        self.d_optimizer = d_optimizer or keras.optimizers.Adam(
+        self.d_optimizer = d_optimizer or FusedAdam(
             t.lr_d, beta_1=t.beta_1, beta_2=t.beta_2, epsilon=t.adam_eps, name="d_adam")
-        self.g_optimizer = g_optimizer or keras.optimizers.Adam(
+        self.g_optimizer = g_optimizer or FusedAdam(
             t.lr_g, beta_1=t.beta_1, beta_2=t.beta_2, epsilon=t.adam_eps, name="g_adam")
-        self.d_pretrain_optimizer = keras.optimizers.Adam(
+        self.d_pretrain_optimizer = FusedAdam(
             t.lr_d, beta_1=t.beta_1, beta_2=t.beta_2, epsilon=t.adam_eps, name="d_pretrain_adam")
         # Create the optimizer slots now: their variables must exist before a checkpoint restore.
         self.d_optimizer.build(self.discriminator.trainable_variables)
@@ -219,7 +283,6 @@ class FoleyGAN(keras.Model):
         the class structure of real sounds without a generator. Same accumulation and d_steps
         layout as the adversarial step; its own optimizer."""
         d_vars = self.discriminator.trainable_variables
-        k = self.accumulation_steps
         replicas = float(tf.distribute.get_strategy().num_replicas_in_sync)
         num_classes = self.config.num_classes
 
@@ -230,14 +293,15 @@ class FoleyGAN(keras.Model):
             wrong.pop("class_probs", None)
             right = {**batch, "class": labels}
             right.pop("class_probs", None)
-            real_logits = self.discriminator(self._d_inputs(batch["image"], right), training=True)
-            wrong_logits = self.discriminator(self._d_inputs(batch["image"], wrong), training=True)
+            real_logits, wrong_logits = self._discriminate_pair(self._d_inputs(batch["image"], right),
+                                                                self._d_inputs(batch["image"], wrong))
             loss, real, fake = hinge_d_loss(real_logits, wrong_logits)
             return loss, (real, fake)
 
         for d in range(self.d_steps):
-            grads, (loss, real, fake) = accumulate_gradients(loss_fn, d_vars, groups_at(groups, d), k,
-                                                             num_parts=2)
+            d_kernels = self._normalized_kernels(self.discriminator)
+            grads, (loss, real, fake) = update_gradients(loss_fn, d_vars, groups_at(groups, d), self.accumulation_steps,
+                                                         2, fixed=[d_kernels], trained=d_kernels)
             self.d_pretrain_optimizer.apply_gradients(zip([g / replicas for g in grads], d_vars))
         values = {"d_loss": loss, "d_real": real, "d_fake": fake}
         for name, value in values.items():
@@ -245,16 +309,38 @@ class FoleyGAN(keras.Model):
             self.last_values[name].assign(value)
         return _logs({name: self.trackers[name].result() for name in values})
 
-    def generator_objective(self, fake, batch):
+    def _normalized_kernels(self, network):
+        """``NormalizedKernels`` of ``network`` with ``train.spectral_norm_per_update``, else None."""
+        return NormalizedKernels(spectral_norm_layers(network)) if self.spectral_norm_per_update else None
+
+    def _discriminate_pair(self, first, second):
+        """D's logits for two input dicts with the same keys, computed as one batch (as
+        BigGAN-PyTorch's ``G_D`` concatenates fake and real): D has no batch statistics, so this
+        equals two calls — with half the ops, each on a batch twice as large."""
+        both = {key: tf.concat([first[key], second[key]], axis=0) for key in first}
+        return tf.split(self.discriminator(both, training=True), 2)
+
+    def discriminator_objective(self, fake, batch):
+        """D's hinge loss (eq. 3) on the real images of ``batch`` and G's images ``fake`` of the
+        same conditions (one micro-batch): ``(loss, real part, fake part)``; no gradient flows
+        into ``fake``."""
+        real_logits, fake_logits = self._discriminate_pair(self._d_inputs(batch["image"], batch),
+                                                           self._d_inputs(tf.stop_gradient(fake), batch))
+        return hinge_d_loss(real_logits, fake_logits)
+
+    def generator_objective(self, fake, batch, ortho=None):
         """G's loss for generated images ``fake`` [B, R, R, 3] of ``batch`` (one micro-batch).
 
         Returns ``(loss, parts)``, one scalar part per name in :data:`GENERATOR_LOSS_PARTS`: the
         hinge loss of D on ``fake`` plus orthogonal regularisation (the paper) plus the weighted
         paired losses against the real images of the same windows (our addition; each part is
-        computed for logging even when its weight is 0 — they are cheap means).
+        computed for logging even when its weight is 0 — they are cheap means). ``ortho``: the
+        regularisation term computed by the caller (``train_step`` computes it, and its gradient,
+        once per G update rather than once per micro-batch: it does not depend on the batch).
         """
         adversarial = hinge_g_loss(self.discriminator(self._d_inputs(fake, batch), training=True))
-        ortho = orthogonal_regularization(self.generator, self.config.gan.ortho_reg)
+        if ortho is None:
+            ortho = orthogonal_regularization(self.generator, self.config.gan.ortho_reg)
         loss, parts = adversarial + ortho, [adversarial, ortho]
         for name, (paired_loss, _) in PAIRED_LOSSES.items():
             term = paired_loss(fake, batch["image"])
@@ -263,38 +349,52 @@ class FoleyGAN(keras.Model):
             parts.append(term)
         return loss, tuple(parts)
 
+    # Plain Python at trace time: every branch and loop of the step is decided by the config, so
+    # AutoGraph's conversion of the step and of every function and layer it calls (≈ a quarter of
+    # the tracing time) buys nothing.
+    @tf.autograph.experimental.do_not_convert
     def train_step(self, data):
         groups = self._split(data)
         if self.phase == "d_pretrain":
             return self._d_pretrain_step(groups)
-        k = self.accumulation_steps
         d_vars = self.discriminator.trainable_variables
         g_vars = self.generator.trainable_variables
         replicas = float(tf.distribute.get_strategy().num_replicas_in_sync)
 
         def d_loss_fn(batch):
             fake = self.generator(self._g_inputs(batch, self._z(batch)), training=True)
-            real_logits = self.discriminator(self._d_inputs(batch["image"], batch), training=True)
-            fake_logits = self.discriminator(self._d_inputs(tf.stop_gradient(fake), batch), training=True)
-            loss, real, fake_part = hinge_d_loss(real_logits, fake_logits)
+            loss, real, fake_part = self.discriminator_objective(fake, batch)
             return loss, (real, fake_part)
 
 
+        # Orthogonal regularisation depends on G's weights only: its value and gradient once per G
+        # update, outside the micro-batch loop (inside, a constant that keeps the logged loss).
+        with tf.GradientTape() as tape:
+            ortho = orthogonal_regularization(self.generator, self.config.gan.ortho_reg)
+        ortho_grads = tape.gradient(ortho, g_vars)
+
         def g_loss_fn(batch):
             fake = self.generator(self._g_inputs(batch, self._z(batch)), training=True)
-            return self.generator_objective(fake, batch)
+            return self.generator_objective(fake, batch, ortho=tf.stop_gradient(ortho))
 
 
+        # train.spectral_norm_per_update: each W/σ once per change of its weights — G's for the
+        # whole step (G changes in its update only), D's before each of its updates and the G update
+        k = self.accumulation_steps
+        g_kernels = self._normalized_kernels(self.generator)
         for d in range(self.d_steps):  # unrolled: d_steps is small (BigGAN: 2)
-            d_grads, (d_loss, d_real, d_fake) = accumulate_gradients(d_loss_fn, d_vars, groups_at(groups, d), k,
-                                                                     num_parts=2)
+            d_kernels = self._normalized_kernels(self.discriminator)
+            d_grads, (d_loss, d_real, d_fake) = update_gradients(
+                d_loss_fn, d_vars, groups_at(groups, d), k, 2, fixed=[g_kernels, d_kernels], trained=d_kernels)
             d_grads = [g / replicas for g in d_grads]
             self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
 
-        g_grads, (_, *g_parts) = accumulate_gradients(g_loss_fn, g_vars, groups_at(groups, self.d_steps - 1), k,
-                                                     num_parts=len(GENERATOR_LOSS_PARTS))
+        d_kernels = self._normalized_kernels(self.discriminator)
+        g_grads, (_, *g_parts) = update_gradients(
+            g_loss_fn, g_vars, groups_at(groups, self.d_steps - 1), k, len(GENERATOR_LOSS_PARTS),
+            fixed=[g_kernels, d_kernels], trained=g_kernels)
         g_parts = dict(zip(GENERATOR_LOSS_PARTS, g_parts))
-        g_grads = [g / replicas for g in g_grads]
+        g_grads = [(g if o is None else g + o) / replicas for g, o in zip(g_grads, ortho_grads)]
         self.g_optimizer.apply_gradients(zip(g_grads, g_vars))
         self.g_updates.assign_add(1)
         self.ema.update(self.g_updates)

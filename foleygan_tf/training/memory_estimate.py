@@ -2,9 +2,9 @@
 
 We cannot measure GPU memory here (no GPU), and a CPU's peak RSS at the paper preset is dominated by
 the allocator's working set. What we *can* measure exactly is the graph: trace one D update and one
-G update (the very losses of ``FoleyGAN.train_step``; G's is ``FoleyGAN.generator_objective``) with
-``tf.GradientTape`` inside a ``tf.function`` and add up every forward tensor that the backward pass
-consumes — the activations that must stay alive between forward and backward. Doing it at
+G update (the very losses of ``FoleyGAN.train_step``: ``FoleyGAN.discriminator_objective`` and
+``FoleyGAN.generator_objective``) with ``tf.GradientTape`` inside a ``tf.function`` and add up
+every forward tensor that the backward pass consumes — the activations that must stay alive between forward and backward. Doing it at
 micro-batch 1 and 2 separates the per-example part (activations) from the fixed part (e.g. bf16
 copies of the weights).
 
@@ -27,9 +27,11 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from foleygan_tf.training.gan import hinge_d_loss
 
 GRADIENT_SCOPE = "gradient_tape/"
+# Outputs that are a kernel's private workspace, not activations: the fused batch norm's
+# reserve_space_3 (empty on the CPU, a few bytes per channel in cuDNN), of no static shape.
+WORKSPACE_OUTPUTS = {"FusedBatchNormV3": (5,)}
 
 
 def _bytes(tensor) -> int | None:
@@ -50,6 +52,8 @@ def saved_for_backward_bytes(graph) -> dict:
         if op.name.startswith(GRADIENT_SCOPE):
             continue
         for t in op.outputs:
+            if t.value_index in WORKSPACE_OUTPUTS.get(op.type, ()):
+                continue
             if any(c.name.startswith(GRADIENT_SCOPE) for c in t.consumers()):
                 size = _bytes(t)
                 count += 1
@@ -80,9 +84,7 @@ def update_graphs(gan, batch: int) -> dict:
     def d_update(data):
         fake = gan.generator(gan._g_inputs(data, z), training=True)
         with tf.GradientTape() as tape:
-            real_logits = gan.discriminator(gan._d_inputs(data["image"], data), training=True)
-            fake_logits = gan.discriminator(gan._d_inputs(tf.stop_gradient(fake), data), training=True)
-            loss = hinge_d_loss(real_logits, fake_logits)[0]
+            loss = gan.discriminator_objective(fake, data)[0]
         return tape.gradient(loss, d_vars)
 
     @tf.function(autograph=False)
