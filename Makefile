@@ -27,8 +27,9 @@ browser:
 demo: $(STAMP)
 	$(BIN)/foleygan demo
 
+# One worker per core, each test file whole in one worker (its module fixtures built once).
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n auto --dist loadfile
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow
