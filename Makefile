@@ -27,9 +27,10 @@ browser:
 demo: $(STAMP)
 	$(BIN)/foleygan demo
 
-# One worker per core, each test file whole in one worker (its module fixtures built once).
+# One worker per core; idle workers take tests from busy ones (worksteal), so the run does not end
+# on one long file.
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -m "not slow" -n auto --dist loadfile
+	$(BIN)/python -m pytest -m "not slow" -n auto --dist worksteal
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow

@@ -302,7 +302,11 @@ def test_resampling_conv_equals_resample_then_conv(tf, L, rng, resample, kernel,
     assert conv.flops() == 2 * full * kernel ** 2 * 4 * 5
 
 
-@pytest.mark.parametrize("policy, rtol", [("float32", 1e-5), ("mixed_bfloat16", 3e-2)])
+# float32 shows the folded blocks exact; bfloat16 that they run under the mixed policy. Its two
+# orders round differently (the folded kernel is cast after folding), and the batch norms'
+# backward passes amplify that to a few per cent of some gradients, varying with oneDNN's kernel
+# choice; a wrong fold or cast is off by O(1).
+@pytest.mark.parametrize("policy, rtol", [("float32", 1e-5), ("mixed_bfloat16", 1e-1)])
 def test_blocks_equal_the_reference_computation(tf, L, rng, policy, rtol):
     g_block = L.GBlock(8, 4, dtype=policy)
     g_block.build((None, 4, 4, 8), (None, 6))
