@@ -4,9 +4,9 @@ We cannot measure GPU memory here (no GPU), and a CPU's peak RSS at the paper pr
 the allocator's working set. What we *can* measure exactly is the graph: trace one D update and one
 G update (the very losses of ``FoleyGAN.train_step``: ``FoleyGAN.discriminator_objective`` and
 ``FoleyGAN.generator_objective``) with ``tf.GradientTape`` inside a ``tf.function`` and add up
-every forward tensor that the backward pass consumes — the activations that must stay alive between forward and backward. Doing it at
-micro-batch 1 and 2 separates the per-example part (activations) from the fixed part (e.g. bf16
-copies of the weights).
+every forward tensor that the backward pass consumes — the activations that must stay alive
+between forward and backward. Doing it at micro-batch 1 and 2 separates the per-example part
+(activations) from the fixed part (e.g. bf16 copies of the weights).
 
 Estimate of the peak at micro-batch ``B`` (bytes)::
 
