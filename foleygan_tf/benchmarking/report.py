@@ -32,7 +32,7 @@ def _count(n):
     return "—" if n is None else f"{n:,}"
 
 
-def _pct(x):
+def percent(x):
     return "—" if x is None else f"{100 * x:.0f} %"
 
 
@@ -137,15 +137,6 @@ def _preset_table(results: dict, key: str, title: str, header: list[str], row) -
     return lines + [""]
 
 
-def _startup(entry: dict):
-    """Network build + first train step (results written before ``startup_s`` existed: the sum)."""
-    if entry.get("startup_s") is not None:
-        return entry["startup_s"]
-    if entry.get("build_s") is not None and entry.get("first_step_s") is not None:
-        return round(entry["build_s"] + entry["first_step_s"], 2)
-    return None
-
-
 def _vanilla(v: dict | None) -> str:
     if not v:
         return "—"
@@ -163,7 +154,7 @@ def _generator_row(e: dict) -> list[str]:
           for d in ("float32", "bfloat16")}
     return [_f(e.get("gflops_per_clip")), by["float32"], by["bfloat16"],
             f"**{_f(e.get('latency_s_batch1'))} s** {e.get('dtype')}", _f(e.get("real_time_factor_batch1")),
-            f"{_pct(bd.get(e.get('dtype'), {}).get('efficiency_cpu_time'))} · {_pct(e.get('efficiency'))}",
+            f"{percent(bd.get(e.get('dtype'), {}).get('efficiency_cpu_time'))} · {percent(e.get('efficiency'))}",
             f"{_f(e.get('serving_latency_s_batch1'))} s", f"{_f(e.get('throughput_clips_s_batch16'))} clips/s",
             f"{_f(q.get('image_snr_db'))} dB / {_f(q.get('waveform_snr_db'))} dB / {_f(q.get('spectral_convergence'))}",
             xs, _f(e.get("peak_rss_mb"), unit=" MB")]
@@ -266,13 +257,13 @@ def render(results: dict, source: str | None = None) -> str:
                     if not e.get("efficiency_estimate"):
                         return "—"
                     cpu = e.get("efficiency_cpu_estimate")
-                    return _pct(e.get("efficiency_estimate")) + (f" · {_pct(cpu)}" if cpu is not None else "")
+                    return percent(e.get("efficiency_estimate")) + (f" · {percent(cpu)}" if cpu is not None else "")
 
                 shape = (f"{ref.get('micro_batch')} × {ref.get('accumulation_steps')} × {ref.get('d_steps')}"
                          if ref.get("micro_batch") else "—")
                 name = (ref.get("preset") or p.split(" ")[0]) + _set(ref)
                 lines.append(f"| {name} | {shape} | {policy} | {rate(g)} | {rate(x)} | "
-                             f"{_f(_startup(g))} / {_f(_startup(x))} s | {eff(g)} / {eff(x)} | "
+                             f"{_f(g.get('startup_s'))} / {_f(x.get('startup_s'))} s | {eff(g)} / {eff(x)} | "
                              f"{_f(g.get('peak_rss_mb'), unit=' MB')} / {_f(x.get('peak_rss_mb'), unit=' MB')} |")
         lines.append("")
     lines += _preset_table(
@@ -311,7 +302,7 @@ def render(results: dict, source: str | None = None) -> str:
         for title, prof in profiles:
             lines += [f"{title} — {prof.get('total_op_ms')} ms of op time on {prof.get('threads')} threads:", "",
                       "| op type | ms | share | count |", "|---|---|---|---|"]
-            lines += [f"| `{t}` | {_f(ms)} | {_pct(share)} | {n} |" for t, ms, share, n in prof["op_types"]]
+            lines += [f"| `{t}` | {_f(ms)} | {percent(share)} | {n} |" for t, ms, share, n in prof["op_types"]]
             lines.append("")
     if results.get("flops") or results.get("codec") or gens:
         lines += ["**Anchors** (assumptions in the next section; GPU columns are estimates, not measurements):", ""]

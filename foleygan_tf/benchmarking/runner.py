@@ -50,6 +50,7 @@ import time
 
 from foleygan_tf.atomic import write_json
 from foleygan_tf.benchmarking import BENCHMARKS
+from foleygan_tf.benchmarking.report import percent
 from foleygan_tf.benchmarking.common import describe_machine, load_average, machine_slug, peak_rss_mb, task_config
 
 SCHEMA = "foleygan_bench/1"
@@ -400,16 +401,12 @@ def _efficiency_target(name: str, by_policy: dict, required: float, every_varian
     policy, mode, best = max(measured, key=lambda v: _decisive(v[2]))
     missing = [f"{p} {m}" for p, m, e in _variants(by_policy) if _decisive(e) is None]
     text = (f"best: {policy} {mode}, {best.get('step_s')} s/step: "
-            + (f"per CPU-second {_pct(best.get('efficiency_cpu_estimate'))}, " if best.get("efficiency_cpu_estimate") else "")
-            + f"wall-clock {_pct(best.get('efficiency_estimate'))} of the same dtype's peak")
+            + (f"per CPU-second {percent(best.get('efficiency_cpu_estimate'))}, " if best.get("efficiency_cpu_estimate") else "")
+            + f"wall-clock {percent(best.get('efficiency_estimate'))} of the same dtype's peak")
     if missing:
         text += f"; not measured: {', '.join(missing)}"
     return {"name": name, "target": f"≥ {100 * required:.0f} %" + (", every variant measured" if every_variant else ""),
             "measured": text, "met": _decisive(best) >= required and not (every_variant and missing)}
-
-
-def _pct(x):
-    return "—" if x is None else f"{100 * x:.0f} %"
 
 
 def _train_targets(results: dict) -> list[dict]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 def register(subparsers, common) -> None:
     from foleygan_tf.benchmarking import BENCHMARKS
+    from foleygan_tf.benchmarking.runner import FULL_RUN_BUDGET
 
     p = subparsers.add_parser(
         "bench", parents=[common], help="benchmark codec, generator, training, input pipeline and generate on this machine",
@@ -30,7 +31,7 @@ def register(subparsers, common) -> None:
     p.add_argument("--readme", default=None, metavar="README.md",
                    help="also rewrite the results section (between the bench:results markers) of this Markdown file")
     p.add_argument("--budget", type=float, default=None, metavar="SECONDS",
-                   help="time budget of the whole run (default: 870 for a full run; with --only or --preset the "
+                   help=f"time budget of the whole run (default: {FULL_RUN_BUDGET:.0f} for a full run; with --only or --preset the "
                         "sum of the planned tasks' time limits)")
     p.add_argument("--fresh", action="store_true", help="do not merge into an existing --out file")
     p.add_argument("--fill", action="store_true",

@@ -35,8 +35,8 @@ import time
 import numpy as np
 
 from foleygan_tf.atomic import atomic_path
+from foleygan_tf.video.frames import VIDEO_EXTENSIONS
 
-VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
 MANIFEST_NAME = "manifest.json"
 PROGRESS_DIR = ".progress"
 FORMAT_VERSION = 1

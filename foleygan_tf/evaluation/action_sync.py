@@ -32,7 +32,7 @@ import math
 
 import numpy as np
 
-__all__ = ["pact_event_alignment", "pact_peaks", "event_impulse_train"]
+__all__ = ["pact_event_alignment", "pact_peaks", "event_impulse_train", "pearson"]
 
 
 def pact_peaks(p_act, k: int) -> np.ndarray:
@@ -60,7 +60,8 @@ def event_impulse_train(num_pairs: int, events, fps: float) -> np.ndarray:
     return np.clip(1.0 - np.abs(tau[:, None] - ev[None, :]) * float(fps), 0.0, None).sum(axis=1)
 
 
-def _pearson(a, b) -> float | None:
+def pearson(a, b) -> float | None:
+    """Pearson r of two equal-length arrays; None when either is constant."""
     a = a - a.mean()
     b = b - b.mean()
     den = math.sqrt(float(np.dot(a, a)) * float(np.dot(b, b)))
@@ -117,8 +118,8 @@ def pact_event_alignment(p_act, events, fps, tolerance_frames: float = 1.0, num_
         near = close.any(axis=1)
         peaks = pact_peaks(p, len(ev))
         g = event_impulse_train(n, ev, f)
-        r = _pearson(p, g)
-        shifted = [_pearson(np.roll(p, s), g) for s in range(1, n)]
+        r = pearson(p, g)
+        shifted = [pearson(np.roll(p, s), g) for s in range(1, n)]
         shifted = [x for x in shifted if x is not None]
         scored.append({
             "group": None if groups is None else groups[i], "n": n, "close": close, "near": near,

@@ -48,6 +48,7 @@ import time
 import numpy as np
 
 from foleygan_tf.audio.onsets import ONSET_WINDOW_S, Onsets, onset_scores
+from foleygan_tf.video.frames import VIDEO_EXTENSIONS
 
 __all__ = ["SCORE_RATE", "BANDWIDTH_RATE", "MATCH_WINDOW_S", "VIDEO_EXTENSIONS", "RealClip", "video_files",
            "load_real_clip", "track_onsets", "frame_difference_onsets", "match_scores", "envelope_correlation",
@@ -63,7 +64,6 @@ LOUD_FRACTION = 0.1                # of the median frame energy
 FLATNESS_BAND_HZ = (50.0, 5000.0)
 DIFFERENCE_SIDE = 96               # frame-difference baseline: frames at 96 × 96 px
 MATCH_WINDOW_S = ONSET_WINDOW_S    # ±100 ms
-VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ogv")
 REPORT_MD, REPORT_JSON = "report.md", "report.json"
 
 
@@ -121,9 +121,9 @@ def envelope_correlation(a, b) -> float:
 
 
 def _envelope_r(a: Onsets, b: Onsets) -> float:
-    from foleygan_tf.evaluation.action_sync import _pearson
+    from foleygan_tf.evaluation.action_sync import pearson
 
-    r = _pearson(a.envelope.astype(np.float64), b.envelope.astype(np.float64))
+    r = pearson(a.envelope.astype(np.float64), b.envelope.astype(np.float64))
     return 0.0 if r is None else r
 
 

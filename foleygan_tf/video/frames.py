@@ -30,6 +30,10 @@ import os
 
 import numpy as np
 
+# File extensions read as videos where a folder is given (`prepare`'s class folders,
+# `evaluate --videos DIR`).
+VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ogv")
+
 __all__ = ["read_frames", "resize_frames", "resample_indices", "trained_frame_rate", "tsn_indices", "tsn_indices_tf",
            "video_fps"]
 

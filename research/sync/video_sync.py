@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["event_videos", "split_videos", "video_sync", "format_video_sync"]
+from foleygan_tf.video.frames import VIDEO_EXTENSIONS
 
-VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".webm")
+__all__ = ["event_videos", "split_videos", "video_sync", "format_video_sync"]
 
 
 def _sidecar(video: str) -> tuple[str | None, list[float]]:
