@@ -48,7 +48,7 @@ bench: $(STAMP)
 SOUNDBANK ?= ../shared/soundbank
 DM := build/default-models
 default-models: $(STAMP)
-	$(BIN)/foleygan synth-data $(DM)/data --clips-per-class 24 --size 64 --seed 5 --sound-bank $(SOUNDBANK)
+	$(BIN)/foleygan synth-data $(DM)/data --clips-per-class 48 --size 64 --seed 5 --randomize --sound-bank $(SOUNDBANK)
 	$(BIN)/foleygan prepare $(DM)/data $(DM)/shards --preset bundled
 	$(BIN)/foleygan train trn $(DM)/shards $(DM)/trn --preset bundled
 	$(BIN)/foleygan train gan $(DM)/shards $(DM)/gan --preset bundled

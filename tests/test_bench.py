@@ -158,8 +158,9 @@ def test_generator_flops_agree_with_tensorflow_profiler(tiny_cfg, tf):
 def test_bf16_generator_output_is_close_to_float32(tiny_cfg, tf):
     """The bundled default G rebuilt in bfloat16 from its SavedModel vs float32, through the whole
     serving graph (decode + ISTFT + filter in float32). Measured: image SNR ≈ 39 dB, spectral
-    convergence ≈ 0.12 (the LMS decoder's Griffin-Lim refinement amplifies the image difference);
-    a broken cast — integer truncation of the image, or weights not copied — fails both bounds."""
+    convergence ≈ 0.45 (the LMS decoder integrates G's instantaneous-frequency channel over 256
+    frames, so a small image difference becomes a phase drift); weights not copied give SNR ≈ −4 dB
+    and convergence ≈ 0.99, an integer truncation of the image SNR 0 dB."""
     from foleygan_tf.benchmarking.common import generator_inputs
     from foleygan_tf.benchmarking.generator import DEFAULT_MODELS, quality
     from foleygan_tf.inference.generator_export import GeneratorServingModule, load_generator_from_saved_model
@@ -180,7 +181,7 @@ def test_bf16_generator_output_is_close_to_float32(tiny_cfg, tf):
         z=x["z"], class_probs=x["class"], action_spectrogram=x["action_spectrogram"], action_curve=x["action_curve"])
     np.testing.assert_allclose(a["spectrogram"], ref["spectrogram"].numpy(), atol=1e-5)
     q = quality(m32.codec, a, b)
-    assert q["image_snr_db"] >= 30.0 and q["spectral_convergence"] <= 0.35, q
+    assert q["image_snr_db"] >= 30.0 and q["spectral_convergence"] <= 0.6, q
     assert np.all(np.isfinite(b["waveform"])) and b["waveform"].shape == a["waveform"].shape
     truncated = quality(m32.codec, a, {"spectrogram": np.trunc(b["spectrogram"]), "waveform": b["waveform"]})
     assert truncated["image_snr_db"] < 30.0
@@ -189,7 +190,7 @@ def test_bf16_generator_output_is_close_to_float32(tiny_cfg, tf):
     randomize_weights(g16, seed=9)  # "weights not restored"
     c = {k: v.numpy() for k, v in GeneratorServingModule(g16, cfg).serve(*args).items()}
     wrong = quality(m32.codec, a, c)
-    assert wrong["image_snr_db"] < 30.0 and wrong["spectral_convergence"] > 0.35, wrong
+    assert wrong["image_snr_db"] < 30.0 and wrong["spectral_convergence"] > 0.6, wrong
 
 
 def test_report_renders_targets_and_missing_measurements():

@@ -175,7 +175,7 @@ def clip_digest(spec):
 
     from foleygan_tf.data.synth import render_clip
 
-    _, frames, wave, _ = render_clip(spec)
+    _, frames, wave, _, _ = render_clip(spec)
     return hashlib.md5(np.ascontiguousarray(frames).tobytes() + np.ascontiguousarray(wave).tobytes()).hexdigest()
 
 

@@ -24,6 +24,9 @@ def register(subparsers, common) -> None:
     p.add_argument("--classes", default=None, help="comma-separated subset of the AFD classes (default: all 12)")
     p.add_argument("--workers", type=int, default=None,
                    help="worker processes (default: number of CPUs, at most 4)")
+    p.add_argument("--randomize", action="store_true",
+                   help="domain randomisation of the frames: hand-held camera, texture, light, silent "
+                        "distractors, blur, sensor noise, H.264 quality (events and sound unchanged)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -45,7 +48,7 @@ def run(args) -> int:
     t0 = time.perf_counter()
     sidecars = synthesize_dataset(args.data_dir, args.clips_per_class, seconds=args.seconds, fps=args.fps,
                                   size=args.size, seed=seed, classes=classes, sound_bank=args.sound_bank,
-                                  workers=workers, progress=not args.quiet)
+                                  workers=workers, progress=not args.quiet, randomize=args.randomize)
     dt = time.perf_counter() - t0
     events = sum(len(s["events"]) for s in sidecars)
     print(f"wrote {len(sidecars)} clips ({events} events) to {args.data_dir} in {dt:.1f} s "

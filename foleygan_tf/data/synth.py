@@ -25,7 +25,8 @@ differently under CPU contention, 9 in 2000 encodes measured; docs/dataset.md.)
 
 Layout of this module: timing helpers → audio helpers → one ``Scene`` subclass per class (its
 drawing and its synthetic sound) → the mp4 writer → ``generate_clip`` / ``synthesize_dataset``.
-Real recordings (``--sound-bank``) come from :mod:`foleygan_tf.data.soundbank`.
+Real recordings (``--sound-bank``) come from :mod:`foleygan_tf.data.soundbank`, the domain
+randomisation of the frames (``--randomize``) from :mod:`foleygan_tf.data.domain_randomization`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ SAMPLE_RATE = 44100          # audio rate of the written mp4 (the paper's rate),
 IMPULSIVE = ("break", "chopping", "clock", "footstep", "gunshot", "horse", "thunder", "typing")
 CONTINUOUS = ("car", "fire", "rain", "waterfall")
 SIDECAR_VERSION = 1
+DEFAULT_CRF = 20             # H.264 quality of a clip without domain randomisation
 
 
 # ---------------------------------------------------------------------------------------------
@@ -897,7 +899,7 @@ assert tuple(sorted(SCENES)) == tuple(sorted(AFD_CLASSES))
 # ---------------------------------------------------------------------------------------------
 
 def write_mp4(path: str, frames: np.ndarray, fps: Fraction, wave: np.ndarray, sample_rate: int = SAMPLE_RATE,
-              crf: int = 20) -> None:
+              crf: int = DEFAULT_CRF) -> None:
     """Write RGB frames (uint8 [T, H, W, 3]) + mono ``wave`` as H.264/AAC mp4, atomically
     (``foleygan_tf.atomic``). x264 runs single-threaded; its bytes are reproducible
     except for rare rate-control variants under CPU contention (docs/dataset.md)."""
@@ -949,18 +951,24 @@ class ClipSpec:
     fps: Fraction
     size: int
     bank_cache: str | None = None
+    randomize: bool = False     # domain randomisation of the frames (data/domain_randomization.py)
 
     @property
     def stem(self) -> str:
         return f"{self.cls}_{self.index:04d}"
 
 
-def clip_rng(seed: int, cls: str, index: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([int(seed), AFD_CLASSES.index(cls), int(index)]))
+def clip_rng(seed: int, cls: str, index: int, stream: int = 0) -> np.random.Generator:
+    """The generator of a clip (``stream`` 0: scene and sound; 1: domain randomisation)."""
+    key = [int(seed), AFD_CLASSES.index(cls), int(index)] + ([int(stream)] if stream else [])
+    return np.random.default_rng(np.random.SeedSequence(key))
 
 
 def render_clip(spec: ClipSpec, bank=None):
-    """→ (scene, frames [T, H, W, 3] uint8, wave float32 [N] at 44.1 kHz, sound_sources)."""
+    """→ (scene, frames [T, H, W, 3] uint8, wave float32 [N] at 44.1 kHz, sound_sources, crf).
+
+    ``spec.randomize`` draws the domain randomisation from a generator of its own, so a clip's
+    scene, events and sound are the same with and without it."""
     rng = clip_rng(spec.seed, spec.cls, spec.index)
     n_frames = max(2, int(round(spec.seconds * float(spec.fps))))
     n_samples = int(round(n_frames / spec.fps * SAMPLE_RATE))
@@ -987,17 +995,22 @@ def render_clip(spec: ClipSpec, bank=None):
     # A quiet room tone under everything (as in real recordings), then a random level.
     wave = wave + 10 ** (-55 / 20) * sound_rng.standard_normal(n_samples)
     wave = _peak(wave, sound_rng.uniform(0.5, 0.9)).astype(np.float32)
-    return scene, frames, wave, sorted(set(sources))
+    crf = DEFAULT_CRF
+    if spec.randomize:
+        from foleygan_tf.data.domain_randomization import randomize_frames
+
+        frames, crf = randomize_frames(frames, clip_rng(spec.seed, spec.cls, spec.index, stream=1))
+    return scene, frames, wave, sorted(set(sources)), crf
 
 
 def generate_clip(spec: ClipSpec) -> dict:
     """Write ``<out_dir>/<class>/<stem>.mp4`` and its sidecar; return the sidecar dict."""
     bank = _worker_bank(spec.bank_cache)
-    scene, frames, wave, sources = render_clip(spec, bank)
+    scene, frames, wave, sources, crf = render_clip(spec, bank)
     folder = os.path.join(spec.out_dir, spec.cls)
     os.makedirs(folder, exist_ok=True)
     base = os.path.join(folder, spec.stem)
-    write_mp4(base + ".mp4", frames, spec.fps, wave)
+    write_mp4(base + ".mp4", frames, spec.fps, wave, crf=crf)
     sidecar = {
         "class": spec.cls,
         "fps": round(float(spec.fps), 6),
@@ -1011,6 +1024,7 @@ def generate_clip(spec: ClipSpec) -> dict:
         "seed": spec.seed,
         "index": spec.index,
         "sound_sources": sources,
+        "randomized": spec.randomize,
         "version": SIDECAR_VERSION,
     }
     write_json(base + ".json", sidecar, indent=2, sort_keys=True)
@@ -1032,7 +1046,7 @@ def _worker_bank(cache: str | None):
 
 def synthesize_dataset(out_dir: str, clips_per_class: int, seconds: float = 3.0, fps=24, size: int = 128,
                        seed: int = 0, classes=None, sound_bank: str | None = None, workers: int = 1,
-                       progress: bool = True) -> list[dict]:
+                       progress: bool = True, randomize: bool = False) -> list[dict]:
     """Generate the dataset; returns the sidecars (ordered by class, then index).
 
     ``sound_bank`` (a folder ``<class>/*.wav|flac|ogg|mp3``) is decoded once with tensorflow-io
@@ -1057,7 +1071,7 @@ def synthesize_dataset(out_dir: str, clips_per_class: int, seconds: float = 3.0,
         cache = SoundBank.build_cache(sound_bank, classes, os.path.join(out_dir, ".cache"),
                                       sample_rate=SAMPLE_RATE, progress=progress)
     os.makedirs(out_dir, exist_ok=True)
-    specs = [ClipSpec(out_dir, c, i, seed, seconds, fps, size, cache)
+    specs = [ClipSpec(out_dir, c, i, seed, seconds, fps, size, cache, randomize)
              for c in classes for i in range(clips_per_class)]
     bar = tqdm(total=len(specs), desc="synth-data", unit="clip", disable=not progress)
     results: list[dict] = []

@@ -57,7 +57,7 @@ def repeat_encodes(n: int, workdir: str) -> dict:
     from foleygan_tf.data.synth import ClipSpec, render_clip, write_mp4
 
     spec = ClipSpec("unused", "horse", 0, 11, 1.5, Fraction(24), 32)
-    _, frames, wave, _ = render_clip(spec)
+    _, frames, wave, _, _ = render_clip(spec)
     video, audio, first = collections.Counter(), collections.Counter(), {}
     for i in range(int(n)):
         path = os.path.join(workdir, f"{i}.mp4")
@@ -68,7 +68,7 @@ def repeat_encodes(n: int, workdir: str) -> dict:
         first.setdefault(v, path)
     common = _frames(first[video.most_common(1)[0][0]])
     other = os.path.join(workdir, "other.mp4")
-    _, frames2, wave2, _ = render_clip(ClipSpec("unused", "horse", 1, 11, 1.5, Fraction(24), 32))
+    _, frames2, wave2, _, _ = render_clip(ClipSpec("unused", "horse", 1, 11, 1.5, Fraction(24), 32))
     write_mp4(other, frames2, spec.fps, wave2)
     return {"video": dict(video), "audio": dict(audio),
             "psnr": {v: _psnr(_frames(path), common) for v, path in first.items()},
