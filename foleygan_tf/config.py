@@ -446,8 +446,9 @@ def _bundled() -> Config:
         # is a few pixels at 32.
         video=VideoConfig(frame_size=64, backbone="small_cnn", feature_dim=64, frames_per_clip=72),
         # mtrn_g_layers=1: the shipped MTRN (TRN-pytorch's one-layer g). Over the recipe's 576
-        # clips (48 per class) the MTRN is at 100 % test accuracy after 40 epochs; the 2TRN's task
-        # (events under camera motion and noise) keeps improving to 120.
+        # clips (48 per class) the MTRN is at 100 % test accuracy after 40 epochs; the 2TRN
+        # (events under camera motion and noise) still gains from 40 to 120: P_act–event
+        # correlation 0.48 → 0.52 (`eval.json`, docs/RESULTS.md).
         trn=TRNConfig(projection_dim=32, dropout=0.5, mlp_units=32, mtrn_g_layers=1, batch_size=16,
                       epochs=40, pair_epochs=120, pair_input="rgb_difference", pair_target="audio_onsets"),
         # z_dim 70: one 10-wide chunk for G's 4×4 input and each of its 6 blocks. Attention at

@@ -304,9 +304,10 @@ def test_resampling_conv_equals_resample_then_conv(tf, L, rng, resample, kernel,
 
 # float32 shows the folded blocks exact; bfloat16 that they run under the mixed policy. Its two
 # orders round differently (the folded kernel is cast after folding), and the batch norms'
-# backward passes amplify that to a few per cent of some gradients, varying with oneDNN's kernel
-# choice; a wrong fold or cast is off by O(1).
-@pytest.mark.parametrize("policy, rtol", [("float32", 1e-5), ("mixed_bfloat16", 1e-1)])
+# backward passes amplify that, varying with oneDNN's kernel choice (which changes with the load):
+# over 15 weight draws on a busy machine G's conv-kernel gradient differed by up to 15 % (L2); a
+# wrong fold or cast is off by O(1).
+@pytest.mark.parametrize("policy, rtol", [("float32", 1e-5), ("mixed_bfloat16", 0.25)])
 def test_blocks_equal_the_reference_computation(tf, L, rng, policy, rtol):
     g_block = L.GBlock(8, 4, dtype=policy)
     g_block.build((None, 4, 4, 8), (None, 6))

@@ -110,8 +110,8 @@ def freeze_spectral_norm(generator) -> list:
     matrix-vector pass over each kernel, a division and (under bf16) a cast of all ~84 M weights of
     the paper G — ≈ 6–8 % of the CPU time of a batch-1 bf16 forward (measured). This computes it
     once (for G's upsampling convolutions with the upsampling folded in), stores it as a
-    non-trainable variable in the layer's compute dtype and sets it as the layer's ``fixed_kernel``
-    (``models.layers.fixed_kernels``; an instance attribute, not a tracked weight). Same values as
+    non-trainable variable in the layer's compute dtype and sets it as the layer's fixed kernel
+    (``set_fixed_kernel``; an instance attribute, not a tracked weight). Same values as
     the per-call computation. Returns the new variables (the caller must track them).
 
     Only for inference: a frozen generator must not be trained (its kernels no longer follow the
@@ -123,7 +123,7 @@ def freeze_spectral_norm(generator) -> list:
         if isinstance(layer, _SpectralNorm) and layer.fixed_kernel is None:
             value = layer.normalized_kernel(training=False)   # with a resampling conv's fold applied
             var = tf.Variable(value, trainable=False, name=f"{layer.name}_frozen_kernel")
-            object.__setattr__(layer, "fixed_kernel", var)   # a plain attribute, as fixed_kernels sets it
+            layer.set_fixed_kernel(var)
             frozen.append(var)
     return frozen
 

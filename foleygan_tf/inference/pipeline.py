@@ -59,7 +59,7 @@ import time
 
 import numpy as np
 
-__all__ = ["FoleyPipeline", "plan_windows", "crossfade_weights", "trn_frame_rate", "check_frame_rate",
+__all__ = ["FoleyPipeline", "plan_windows", "crossfade_weights", "trn_frame_rate", "frames_for_trn", "check_frame_rate",
            "pool_shot_probs", "cut_masks", "class_segments", "describe_classes", "generator_class_source"]
 
 DEFAULT_CROSSFADE = 0.5
@@ -225,6 +225,18 @@ def trn_frame_rate(trn_meta: dict) -> float:
     return trained_frame_rate(int(video.get("frames_per_clip", 0)), clip_seconds)
 
 
+def frames_for_trn(frames: np.ndarray, fps: float, trn_fps: float) -> tuple[np.ndarray, float]:
+    """``(frames, fps)`` resampled to the TRN's training rate ``trn_fps`` (``round(T / fps ·
+    trn_fps)`` frames, at least 1, frame ``i`` = the source frame nearest to ``i / trn_fps``) when
+    it is set (> 0) and differs from ``fps``; else unchanged."""
+    from foleygan_tf.video.frames import resample_indices
+
+    if trn_fps <= 0 or abs(fps - trn_fps) < 1e-6:
+        return frames, fps
+    count = max(1, int(math.floor(len(frames) / fps * trn_fps + 0.5)))
+    return frames[resample_indices(count, trn_fps, fps, len(frames))], trn_fps
+
+
 def check_frame_rate(rates, trn_fps: float, where: str) -> None:
     """One-line ``ValueError`` naming ``where`` unless every rate in ``rates`` is the TRN's training
     rate ``trn_fps`` (0 = any rate): frames at another rate give a P_act G was not trained on."""
@@ -298,15 +310,8 @@ class FoleyPipeline:
         return self.class_names.index(class_name)
 
     def trn_frames(self, frames: np.ndarray, fps: float) -> tuple[np.ndarray, float]:
-        """``(frames, fps)`` as the TRN expects them: resampled to :attr:`trn_fps` (``round(T /
-        fps · trn_fps)`` frames, at least 1, frame ``i`` = the source frame nearest to ``i /
-        trn_fps``) when that is set and differs from ``fps``; else unchanged."""
-        from foleygan_tf.video.frames import resample_indices
-
-        if self.trn_fps <= 0 or abs(fps - self.trn_fps) < 1e-6:
-            return frames, fps
-        count = max(1, int(math.floor(len(frames) / fps * self.trn_fps + 0.5)))
-        return frames[resample_indices(count, self.trn_fps, fps, len(frames))], self.trn_fps
+        """``(frames, fps)`` as the TRN expects them (:func:`frames_for_trn` at :attr:`trn_fps`)."""
+        return frames_for_trn(frames, fps, self.trn_fps)
 
     def _run_trn(self, frames: np.ndarray, fps: float) -> tuple[dict, float]:
         """The TRN SavedModel on one clip's frames ``[T, H, W, 3]`` (resampled by

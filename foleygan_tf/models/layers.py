@@ -135,7 +135,12 @@ class _SpectralNorm(keras.layers.Layer):
     def __init__(self, sn_eps=1e-8, **kwargs):
         super().__init__(**kwargs)
         self.sn_eps = sn_eps
-        object.__setattr__(self, "fixed_kernel", None)   # a plain attribute: never a tracked weight
+        self.set_fixed_kernel(None)
+
+    def set_fixed_kernel(self, kernel):
+        """Apply ``kernel`` (a tensor or variable: ``normalized_kernel``'s value) instead of
+        normalising — or normalise again with None. A plain attribute, never a tracked weight."""
+        object.__setattr__(self, "fixed_kernel", kernel)
 
     def _add_sn_kernel(self, shape, name="kernel"):
         # autocast=False: the power iteration reads the float32 master copy even under bf16.
@@ -188,12 +193,12 @@ def fixed_kernels(layers, kernels):
         raise ValueError(f"fixed_kernels: {len(layers)} layers but {len(kernels)} kernels")
     previous = [layer.fixed_kernel for layer in layers]
     for layer, kernel in zip(layers, kernels):
-        object.__setattr__(layer, "fixed_kernel", kernel)
+        layer.set_fixed_kernel(kernel)
     try:
         yield
     finally:
         for layer, kernel in zip(layers, previous):
-            object.__setattr__(layer, "fixed_kernel", kernel)
+            layer.set_fixed_kernel(kernel)
 
 
 @keras.saving.register_keras_serializable(package=_PKG)
@@ -303,19 +308,18 @@ class SNConv2D(_SpectralNorm):
             return _fold_kernel(w, self.resample)
         return w
 
+    def _conv(self, x, kernel):
+        """The stride-1 'same' convolution and its bias."""
+        y = ops.conv(x, kernel, strides=1, padding="same")
+        return y + self.bias if self.use_bias else y
+
     def call(self, x, training=None):
         kernel = self.normalized_kernel(training)
         if self.resample is None or _REFERENCE_RESAMPLING.get():
-            if self.resample == "up":
-                x = upsample2x(x)
-            y = ops.conv(x, kernel, strides=1, padding="same")
-            y = y + self.bias if self.use_bias else y
+            y = self._conv(upsample2x(x) if self.resample == "up" else x, kernel)
             return ops.average_pool(y, 2, 2) if self.resample == "down" else y
         if self.kernel_size == 1:   # a 1×1 conv (and its bias) commutes with the resampling
-            if self.resample == "down":
-                x = ops.average_pool(x, 2, 2)
-            y = ops.conv(x, kernel, strides=1, padding="same")
-            y = y + self.bias if self.use_bias else y
+            y = self._conv(ops.average_pool(x, 2, 2) if self.resample == "down" else x, kernel)
             return upsample2x(y) if self.resample == "up" else y
         if self.resample == "up":
             shape = ops.shape(x)

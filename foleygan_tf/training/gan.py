@@ -133,7 +133,7 @@ def update_gradients(loss_fn, variables, group, k: int, num_parts: int, fixed=()
         return accumulate_gradients(loss_fn, variables, group, k, num_parts)
     layers = [layer for f in fixed for layer in f.layers]
     kernels = [value for f in fixed for value in f.values]
-    start = sum(len(f.layers) for f in fixed[:list(fixed).index(trained)])
+    start = sum(len(f.layers) for f in fixed[:fixed.index(trained)])
     targets = list(range(start, start + len(trained.layers)))
     grads, totals, kernel_grads = accumulate_gradients(loss_fn, variables, group, k, num_parts,
                                                        fixed=(layers, kernels, targets))

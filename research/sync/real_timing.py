@@ -20,7 +20,6 @@ prints both per video and their means.
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 
@@ -81,12 +80,11 @@ def real_timing(trn_dir: str, videos, shifts_ms=(12, 23, 46, 100), progress: boo
     from tqdm import tqdm
 
     from foleygan_tf.evaluation.real_video import load_real_clip, track_onsets
-    from foleygan_tf.inference.pipeline import trn_frame_rate
-    from foleygan_tf.inference.trn_export import TRN_METADATA_NAME
-    from foleygan_tf.video.frames import read_frames, resample_indices
+    from foleygan_tf.inference.pipeline import frames_for_trn, trn_frame_rate
+    from foleygan_tf.video.frames import read_frames
 
     loaded = tf.saved_model.load(trn_dir)
-    with open(os.path.join(trn_dir, "assets", TRN_METADATA_NAME)) as f:
+    with open(loaded.metadata_file.asset_path.numpy().decode()) as f:
         meta = json.load(f)
     rate = trn_frame_rate(meta)
     if rate <= 0:
@@ -97,9 +95,7 @@ def real_timing(trn_dir: str, videos, shifts_ms=(12, 23, 46, 100), progress: boo
     for video in tqdm(list(videos), desc="videos", unit="video", disable=not progress):
         clip = load_real_clip(video)
         real = track_onsets(clip.real)
-        frames, fps = read_frames(video, frame_size=int(meta["frame_size"]))
-        count = max(2, int(len(frames) / fps * rate + 0.5))
-        frames = frames[resample_indices(count, rate, fps, len(frames))]
+        frames, _ = frames_for_trn(*read_frames(video, frame_size=int(meta["frame_size"])), rate)
         rows.append({"video": video, "pact": pact_scores(pact_curve(serve, frames, rate, window), rate, real),
                      "shifted": {float(ms): shifted_self_scores(clip.real, ms) for ms in shifts_ms}})
     mean = {"pact": {k: float(np.mean([r["pact"][k] for r in rows])) for k in ("f1", "envelope_r", "mean", "max")},
