@@ -52,6 +52,7 @@ ENCODINGS = ("stft", "lms", "ms", "mfcc", "cqt")
 GUIDANCE_MODES = ("none", "global", "spatial", "both")
 PAIR_INPUTS = ("concat", "difference", "rgb_difference")
 PAIR_TARGETS = ("clip_class", "audio_onsets")
+MOTION_ALIGNMENTS = ("none", "translation")
 GUIDANCE_SOURCES = ("trn", "audio_onsets")
 CLASS_SOURCES = ("mtrn", "label")
 CLASSIFIER_BACKBONES = ("auto", "resnet50", "small_cnn")
@@ -171,6 +172,11 @@ class TRNConfig:
     # "audio_onsets" = self-supervised from the window's real audio, P_act → 1 on pairs where a
     # sound starts and → 1/C elsewhere (docs/trn.md).
     pair_target: str = switch("clip_class")
+    # The motion stream of pair_input="rgb_difference" before it differences two frames: "none" =
+    # the plain difference; "translation" = frame t+1 moved back by the camera's shift against
+    # frame t (phase correlation, video/stabilize.py), so a shaking or panning camera does not
+    # light up the whole picture (TSN's warped flow for the frame difference; docs/trn.md).
+    motion_alignment: str = switch("none")
 
 
 @dataclass
@@ -285,6 +291,10 @@ class Config:
         self.audio.validate()
         self.eval.validate()
         _one_of("trn.pair_input", self.trn.pair_input, PAIR_INPUTS)
+        _one_of("trn.motion_alignment", self.trn.motion_alignment, MOTION_ALIGNMENTS)
+        if self.trn.motion_alignment != "none" and self.trn.pair_input != "rgb_difference":
+            raise ValueError(f"trn.motion_alignment={self.trn.motion_alignment!r} aligns the frames of the motion "
+                             f"stream: it needs trn.pair_input='rgb_difference', got {self.trn.pair_input!r}")
         _one_of("trn.pair_target", self.trn.pair_target, PAIR_TARGETS)
         _one_of("gan.guidance", self.gan.guidance, GUIDANCE_MODES)
         _one_of("gan.class_source", self.gan.class_source, CLASS_SOURCES)

@@ -155,6 +155,34 @@ def test_csv_manifest(source, tmp_path, tiny_cfg):
     assert len(m["skipped"]) == 1 and "empty" in m["skipped"][0]["reason"]
 
 
+def test_csv_segments_of_one_video_decode_it_once(tmp_path, tiny_cfg, monkeypatch):
+    """Segments of one long video (start/end rows) decode the file once per worker, and give the
+    same windows as a segment prepared on its own."""
+    import foleygan_tf.video.frames as frames_module
+
+    src = str(tmp_path / "src")
+    synthesize_dataset(src, 1, seconds=9.0, fps=24, size=32, seed=6, classes=["typing"], progress=False)
+    video = os.path.relpath(glob.glob(os.path.join(src, "typing", "*.mp4"))[0], tmp_path)
+    calls = []
+    real_read = frames_module.read_frames
+    monkeypatch.setattr(frames_module, "read_frames", lambda *a, **k: calls.append(a[0]) or real_read(*a, **k))
+
+    def prepare(rows, out):
+        (tmp_path / f"{out}.csv").write_text("\n".join(["path,label,start,end", *rows]) + "\n")
+        m = prepare_dataset(str(tmp_path / f"{out}.csv"), str(tmp_path / out), tiny_cfg, progress=False)
+        return {ex.features.feature["clip_id"].bytes_list.value[0].decode(): ex
+                for split in ("train", "test") for shard in m["splits"][split]["shards"]
+                for ex in parse_all(os.path.join(str(tmp_path / out), shard["file"]))}
+
+    together = prepare([f"{video},typing,{s},{s + 3}" for s in (0, 3, 6)], "together")
+    assert len(together) == 3 and len(calls) == 1
+    alone = prepare([f"{video},typing,3,6"], "alone")
+    assert len(calls) == 2          # a new run decodes again: nothing is kept between runs
+    (cid, ex), = alone.items()
+    for key in ("frames", "wave"):
+        assert ex.features.feature[key] == together[cid].features.feature[key]
+
+
 def test_unknown_class_is_a_one_line_error(tmp_path, tiny_cfg, capsys):
     from foleygan_tf.cli import main
 

@@ -64,9 +64,10 @@ def test_schema1_trn_run_refuses_to_continue_training(v1, capsys):
     assert "trained jointly (config schema 1)" in err and "\n" not in err
 
 
-def test_schema1_gan_run_resumes_and_exports(v1, capsys):
+def test_schema1_gan_run_resumes_and_exports(v1, capsys, tmp_path):
     """The bare command resumes the GAN run with its own (upgraded) config: the optimizer step
-    continues from the checkpoint, config.json is rewritten in schema 2, and the run exports."""
+    continues from the checkpoint, config.json is rewritten in schema 2, and the run exports
+    models that generate."""
     run = v1 / "runs" / "gan"
     assert main(["train", "gan", str(v1 / "shards"), str(run), "--steps", "8"]) == 0
     assert "resumed" in capsys.readouterr().out
@@ -77,6 +78,22 @@ def test_schema1_gan_run_resumes_and_exports(v1, capsys):
     out = v1 / "models"
     assert main(["export", str(v1 / "runs" / "trn"), str(run), str(out)]) == 0
     assert _schema_of_export(out / "generator") == _schema_of_export(out / "trn") == 2
+    _assert_generates(v1, out, tmp_path)
+
+
+def test_schema1_exports_generate(v1, tmp_path):
+    """``foleygan generate`` runs with the schema-1 code's own SavedModels."""
+    _assert_generates(v1, v1 / "export", tmp_path)
+
+
+def _assert_generates(v1, models, tmp_path):
+    video = v1 / "data" / "gunshot" / "gunshot_0000.mp4"
+    out = tmp_path / "out.mp4"
+    assert main(["generate", str(video), "-o", str(out), "--models", str(models), "--wav", "--quiet"]) == 0
+    import soundfile
+
+    wave, rate = soundfile.read(str(tmp_path / "out.wav"))
+    assert rate == 44100 and abs(len(wave) / rate - 3.0) < 0.05 and np.sqrt(np.mean(wave ** 2)) > 1e-3
 
 
 def _schema_of_export(path):
@@ -85,16 +102,3 @@ def _schema_of_export(path):
         return json.load(f)["config"]["schema_version"]
 
 
-@pytest.mark.parametrize("models", ["export", "models"])
-def test_schema1_and_reexported_models_generate(v1, models, tmp_path):
-    """``foleygan generate`` runs with the schema-1 code's SavedModels and with those exported
-    from the resumed run (after the test above)."""
-    if not (v1 / models).exists():
-        pytest.fail(f"{v1 / models} missing: test_schema1_gan_run_resumes_and_exports did not run first")
-    video = v1 / "data" / "gunshot" / "gunshot_0000.mp4"
-    out = tmp_path / "out.mp4"
-    assert main(["generate", str(video), "-o", str(out), "--models", str(v1 / models), "--wav", "--quiet"]) == 0
-    import soundfile
-
-    wave, rate = soundfile.read(str(tmp_path / "out.wav"))
-    assert rate == 44100 and abs(len(wave) / rate - 3.0) < 0.05 and np.sqrt(np.mean(wave ** 2)) > 1e-3

@@ -211,27 +211,47 @@ def _audio_duration_check(path: str) -> None:
         raise SkipClip(f"not a readable video ({type(err).__name__}: {msg[:120]})") from None
 
 
+# The last clip a worker decoded: CSV segments of one long video (a film cut into windows of a
+# few seconds by start/end rows) then decode it once per worker instead of once per segment.
+_LAST_DECODED: dict = {}
+
+
+def _decoded_clip(path: str, opt: PrepareOptions) -> tuple[np.ndarray, float, np.ndarray]:
+    """``(frames [T, S, S, 3] uint8, fps, wave [N] float32)`` of the whole file at ``path``, or
+    :class:`SkipClip` with the reason."""
+    from foleygan_tf.video.frames import read_frames
+
+    stat = os.stat(path)
+    key = (path, stat.st_mtime_ns, stat.st_size, opt.frame_size, opt.sample_rate)
+    if key in _LAST_DECODED:
+        return _LAST_DECODED[key]
+    _LAST_DECODED.clear()   # before decoding: never two films in memory
+    _audio_duration_check(path)
+    try:
+        frames, fps = read_frames(path, frame_size=opt.frame_size)
+    except (ValueError, OSError) as err:
+        raise SkipClip(f"video cannot be decoded: {str(err).split(': ', 1)[-1]}") from None
+    try:
+        wave = decode_audio_track(path, opt.sample_rate)
+    except SkipClip:
+        raise
+    except (ValueError, OSError) as err:
+        raise SkipClip(f"audio cannot be decoded: {str(err).splitlines()[0][:160]}") from None
+    _LAST_DECODED[key] = (frames, fps, wave)
+    return frames, fps, wave
+
+
 def load_clip_windows(task: ClipTask, opt: PrepareOptions) -> list[dict]:
     """Decode a clip and cut it into windows. Raises :class:`SkipClip` with the reason."""
     import cv2
 
-    from foleygan_tf.video.frames import read_frames, resample_indices
+    from foleygan_tf.video.frames import resample_indices
 
     if not os.path.exists(task.path):
         raise SkipClip("file not found")
     if os.path.getsize(task.path) == 0:
         raise SkipClip("empty file (0 bytes)")
-    _audio_duration_check(task.path)
-    try:
-        frames, fps = read_frames(task.path, frame_size=opt.frame_size)
-    except (ValueError, OSError) as err:
-        raise SkipClip(f"video cannot be decoded: {str(err).split(': ', 1)[-1]}") from None
-    try:
-        wave = decode_audio_track(task.path, opt.sample_rate)
-    except SkipClip:
-        raise
-    except (ValueError, OSError) as err:
-        raise SkipClip(f"audio cannot be decoded: {str(err).splitlines()[0][:160]}") from None
+    frames, fps, wave = _decoded_clip(task.path, opt)
     # A segment [start, end) of the clip (CSV manifests).
     f0 = int(round(task.start * fps))
     f1 = len(frames) if task.end is None else min(len(frames), int(round(task.end * fps)))
@@ -487,6 +507,7 @@ def prepare_dataset(source: str, shards_dir: str, cfg, hop_seconds: float | None
             records[name] = rec
     finally:
         bar.close()
+        _LAST_DECODED.clear()   # the in-process path: do not keep the last clip after the run
         if pool is not None:
             pool.terminate()
             pool.join()

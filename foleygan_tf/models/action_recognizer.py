@@ -23,6 +23,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from foleygan_tf.config import MOTION_ALIGNMENTS
 from foleygan_tf.models.trn import FrameProjection, MultiScaleTRN, PairTRN, action_curve, with_seed_states
 
 __all__ = ["ActionRecognizer", "TRAINING_STAGES"]
@@ -52,6 +53,8 @@ class ActionRecognizer(keras.Model):
       mlp_units, mtrn_g_layers, relations_per_scale: the MTRN (``trn.*``); the 2TRN's g has two
         ``mlp_units`` layers.
       pair_input: ``"concat"``, ``"difference"`` or ``"rgb_difference"`` (``trn.pair_input``).
+      motion_alignment: ``"none"`` or ``"translation"``: the motion stream's frame ``t+1`` moved
+        back by the camera's shift first (``trn.motion_alignment``, :mod:`foleygan_tf.video.stabilize`).
       deterministic: the MTRN's expected-value mode (inference, exports).
       seed: seed of the relation and segment draws.
     """
@@ -59,7 +62,8 @@ class ActionRecognizer(keras.Model):
     def __init__(self, num_classes: int, *, num_segments: int = 8, frame_size: int = 224, backbone: str = "resnet50",
                  feature_dim: int = 2048, imagenet_weights: str = "", projection_dim: int = 256,
                  dropout: float = 0.8, mlp_units: int = 256, mtrn_g_layers: int = 2, relations_per_scale: int = 3,
-                 pair_input: str = "concat", deterministic: bool = False, seed: int | None = None, **kwargs):
+                 pair_input: str = "concat", motion_alignment: str = "none", deterministic: bool = False,
+                 seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         from foleygan_tf.video.features import build_frame_encoder, build_motion_encoder
 
@@ -68,7 +72,10 @@ class ActionRecognizer(keras.Model):
         self.backbone, self.feature_dim, self.imagenet_weights = str(backbone), int(feature_dim), str(imagenet_weights)
         self.projection_dim, self.dropout, self.mlp_units = int(projection_dim), float(dropout), int(mlp_units)
         self.mtrn_g_layers, self.relations_per_scale = int(mtrn_g_layers), int(relations_per_scale)
-        self.pair_input, self.deterministic, self.seed = str(pair_input), bool(deterministic), seed
+        self.pair_input, self.motion_alignment = str(pair_input), str(motion_alignment)
+        if self.motion_alignment not in MOTION_ALIGNMENTS:
+            raise ValueError(f"motion_alignment must be one of {MOTION_ALIGNMENTS}, got {motion_alignment!r}")
+        self.deterministic, self.seed = bool(deterministic), seed
         self.stage = TRAINING_STAGES[0]
         self.encoder = build_frame_encoder(self.backbone, self.frame_size, self.feature_dim, self.imagenet_weights,
                                            name="frame_encoder")
@@ -107,6 +114,7 @@ class ActionRecognizer(keras.Model):
                 "imagenet_weights": "", "projection_dim": self.projection_dim, "dropout": self.dropout,
                 "mlp_units": self.mlp_units, "mtrn_g_layers": self.mtrn_g_layers,
                 "relations_per_scale": self.relations_per_scale, "pair_input": self.pair_input,
+                "motion_alignment": self.motion_alignment,
                 "deterministic": self.deterministic, "seed": self.seed}
 
     # ---- training stages ---------------------------------------------------------------------
@@ -150,12 +158,18 @@ class ActionRecognizer(keras.Model):
 
     def _motion_features(self, frames, training):
         """uint8 frames ``[B, T, S, S, 3]`` (already :meth:`_resized`) → motion-stream features
-        ``[B, T − 1, 2d]``: the motion encoder on ``(frame_t+1 − frame_t) / 255``."""
+        ``[B, T − 1, 2d]``: the motion encoder on ``(frame_t+1 − frame_t) / 255`` (frame ``t+1``
+        moved back by the camera's shift first with ``motion_alignment="translation"``)."""
         import tensorflow as tf
 
         shape = tf.shape(frames)
         clip = tf.cast(frames, tf.float32)
-        diff = (clip[:, 1:] - clip[:, :-1]) / 255.0
+        if self.motion_alignment == "translation":
+            from foleygan_tf.video.stabilize import aligned_differences, max_camera_shift
+
+            diff = aligned_differences(clip, max_camera_shift(self.frame_size)) / 255.0
+        else:
+            diff = (clip[:, 1:] - clip[:, :-1]) / 255.0
         feats = self.motion_encoder(tf.reshape(diff, [-1, self.frame_size, self.frame_size, 3]), training=training)
         return tf.reshape(feats, tf.stack([shape[0], shape[1] - 1, tf.shape(feats)[-1]]))
 

@@ -47,7 +47,10 @@ def _click_windows(n=4, sr=None, seconds=3.0, fps=None, seed=0):
 
 
 def test_guidance_check_on_default_models(tf):
+    from foleygan_tf.inference.pipeline import FoleyPipeline
+
     windows = _click_windows()
+    # a models directory (loaded by the check itself) ...
     res = guidance_check(DEFAULT_MODELS, windows=windows, seed=1, class_source="label", keep_waves=True)
     assert set(res["modes"]) == set(MODES) and res["windows"] == 4
     assert res["event_classes"] == ["footstep"]
@@ -63,8 +66,10 @@ def test_guidance_check_on_default_models(tf):
     assert not np.allclose(res["waves"]["normal"][0], res["waves"]["off"][0])
     assert not np.allclose(res["waves"]["normal"][0], res["waves"]["swapped"][0])
     assert "pact_alignment" in res and res["pact_alignment"]["clips"] == 4
+    # ... or a loaded pipeline, which the calls below share (each load of the SavedModels costs ≈ 1.3 s)
+    pipe = FoleyPipeline.from_saved_models(DEFAULT_MODELS)
     # the oracle mode: guidance from the real audio's onsets (here: the clicks) instead of the TRN
-    ora = guidance_check(DEFAULT_MODELS, windows=windows, seed=1, class_source="label", modes=("normal", "oracle"),
+    ora = guidance_check(pipe, windows=windows, seed=1, class_source="label", modes=("normal", "oracle"),
                          keep_waves=True, pact_alignment=False)
     assert set(ora["modes"]) == {"normal", "oracle"} and ora["modes"]["oracle"]["overall"]["num_reference"] == 12
     np.testing.assert_allclose(ora["waves"]["normal"][0], res["waves"]["normal"][0], atol=1e-6)
@@ -81,10 +86,10 @@ def test_guidance_check_on_default_models(tf):
     moved = [np.roll(w["wave"], int(0.2 * audio["sample_rate"])) for w in windows]
     assert score_waves(moved, windows, audio)["overall"]["f1"] < 0.2
     with pytest.raises(ValueError, match="unknown mode"):
-        guidance_check(DEFAULT_MODELS, windows=windows, modes=("psychic",))
+        guidance_check(pipe, windows=windows, modes=("psychic",))
     # windows at another frame rate than the TRN was trained at are refused, not scored off-distribution
     with pytest.raises(ValueError, match=r"frames at \[8\.0\] fps, but the TRN export expects 24 fps"):
-        guidance_check(DEFAULT_MODELS, windows=_click_windows(1, fps=8.0))
+        guidance_check(pipe, windows=_click_windows(1, fps=8.0))
     po = res["pact_onsets"]
     assert set(po["per_class"]) == {"footstep"} and po["overall"]["num_reference"] == 12
     assert 0.0 <= po["overall"]["f1"] <= 1.0
@@ -92,9 +97,7 @@ def test_guidance_check_on_default_models(tf):
     # and the S_act the check makes from P_act is the one the TRN export makes
     from foleygan_tf.config import AudioConfig
     from foleygan_tf.evaluation.guidance_variants import guidance_inputs
-    from foleygan_tf.inference.pipeline import FoleyPipeline
 
-    pipe = FoleyPipeline.from_saved_models(DEFAULT_MODELS)
     peaks = 0
     for w in windows:
         got = pipe.serve_trn(frames=tf.constant(w["frames"][None]), fps=tf.constant([w["fps"]], tf.float32))
