@@ -37,22 +37,23 @@ def test_randomized_frames_change_where_nothing_sounds():
     0.75), the picture changes between events far more than the still-camera scene's."""
     still, moving = [], []
     for index in range(6):
-        scene, frames = render_clip(_spec(False, index=index))[:2]
+        clean = render_clip(_spec(False, index=index))
+        scene, frames = clean.scene, clean.frames
         still.append(_still_pairs(frames, scene.events).mean())
-        moving.append(_still_pairs(render_clip(_spec(True, index=index))[1], scene.events).mean())
+        moving.append(_still_pairs(render_clip(_spec(True, index=index)).frames, scene.events).mean())
     assert np.mean(moving) > 3 * np.mean(still) + 1.0, (still, moving)
 
 
 def test_randomization_is_deterministic_and_differs_between_clips():
-    frames = render_clip(_spec(False))[1]
+    frames = render_clip(_spec(False)).frames
     a, crf_a = randomize_frames(frames, np.random.default_rng(7))
     b, crf_b = randomize_frames(frames, np.random.default_rng(7))
     c, _ = randomize_frames(frames, np.random.default_rng(8))
     np.testing.assert_array_equal(a, b)
     assert crf_a == crf_b
     assert not np.array_equal(a, c)
-    np.testing.assert_array_equal(render_clip(_spec(True))[1], render_clip(_spec(True))[1])
-    assert not np.array_equal(render_clip(_spec(True, index=1))[1][0], render_clip(_spec(True))[1][0])
+    np.testing.assert_array_equal(render_clip(_spec(True)).frames, render_clip(_spec(True)).frames)
+    assert not np.array_equal(render_clip(_spec(True, index=1)).frames[0], render_clip(_spec(True)).frames[0])
 
 
 def test_synth_data_randomize_writes_readable_clips_with_the_flag(tmp_path):

@@ -342,8 +342,8 @@ def scenes():
     """Synthetic rain (8 s) and typing (4 s) scenes, 32 px at 24 fps, and their mean colours."""
     from foleygan_tf.data.synth import ClipSpec, render_clip
 
-    rain = render_clip(ClipSpec("unused", "rain", 0, 0, 8.0, Fraction(24), 32))[1]
-    typing = render_clip(ClipSpec("unused", "typing", 0, 0, 4.0, Fraction(24), 32))[1]
+    rain = render_clip(ClipSpec("unused", "rain", 0, 0, 8.0, Fraction(24), 32)).frames
+    typing = render_clip(ClipSpec("unused", "typing", 0, 0, 4.0, Fraction(24), 32)).frames
     return rain, typing
 
 

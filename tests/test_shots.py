@@ -20,7 +20,7 @@ def scenes():
     from foleygan_tf.data.synth import SCENES, ClipSpec, render_clip
     from foleygan_tf.video.frames import resize_frames
 
-    return {(cls, i): resize_frames(render_clip(ClipSpec("unused", cls, i, 0, 3.0, Fraction(FPS), 64))[1], 32)
+    return {(cls, i): resize_frames(render_clip(ClipSpec("unused", cls, i, 0, 3.0, Fraction(FPS), 64)).frames, 32)
             for cls in SCENES for i in range(2)}
 
 

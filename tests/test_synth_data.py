@@ -175,7 +175,8 @@ def clip_digest(spec):
 
     from foleygan_tf.data.synth import render_clip
 
-    _, frames, wave, _, _ = render_clip(spec)
+    clip = render_clip(spec)
+    frames, wave = clip.frames, clip.wave
     return hashlib.md5(np.ascontiguousarray(frames).tobytes() + np.ascontiguousarray(wave).tobytes()).hexdigest()
 
 

@@ -28,7 +28,8 @@ def make_video(path: str, seconds: float = 10.0, fps: int = 24, size: int = 96) 
 
     spec = ClipSpec(out_dir=os.path.dirname(path), cls="chopping", index=0, seed=0, seconds=seconds,
                     fps=Fraction(fps), size=size)
-    _, frames, wave, _, _ = render_clip(spec)
+    clip = render_clip(spec)
+    frames, wave = clip.frames, clip.wave
     write_mp4(path, frames, Fraction(fps), wave)
 
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import typing
 from fractions import Fraction
 
 import cv2
@@ -964,8 +965,18 @@ def clip_rng(seed: int, cls: str, index: int, stream: int = 0) -> np.random.Gene
     return np.random.default_rng(np.random.SeedSequence(key))
 
 
-def render_clip(spec: ClipSpec, bank=None):
-    """→ (scene, frames [T, H, W, 3] uint8, wave float32 [N] at 44.1 kHz, sound_sources, crf).
+class RenderedClip(typing.NamedTuple):
+    """One clip as :func:`render_clip` draws it, before it is written."""
+
+    scene: "Scene"           # the scene (its ``events``: frame indices of the sounds)
+    frames: np.ndarray       # uint8 [T, H, W, 3]
+    wave: np.ndarray         # float32 [N] at 44.1 kHz
+    sources: list            # the sound sources used (sound-bank files or "synthetic"), sorted
+    crf: int                 # the H.264 quality the clip is written with
+
+
+def render_clip(spec: ClipSpec, bank=None) -> RenderedClip:
+    """The scene, frames, sound, sound sources and H.264 quality of the clip ``spec``.
 
     ``spec.randomize`` draws the domain randomisation from a generator of its own, so a clip's
     scene, events and sound are the same with and without it."""
@@ -1000,7 +1011,7 @@ def render_clip(spec: ClipSpec, bank=None):
         from foleygan_tf.data.domain_randomization import randomize_frames
 
         frames, crf = randomize_frames(frames, clip_rng(spec.seed, spec.cls, spec.index, stream=1))
-    return scene, frames, wave, sorted(set(sources)), crf
+    return RenderedClip(scene, frames, wave, sorted(set(sources)), crf)
 
 
 def generate_clip(spec: ClipSpec) -> dict:

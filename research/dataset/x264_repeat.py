@@ -57,7 +57,8 @@ def repeat_encodes(n: int, workdir: str) -> dict:
     from foleygan_tf.data.synth import ClipSpec, render_clip, write_mp4
 
     spec = ClipSpec("unused", "horse", 0, 11, 1.5, Fraction(24), 32)
-    _, frames, wave, _, _ = render_clip(spec)
+    clip = render_clip(spec)
+    frames, wave = clip.frames, clip.wave
     video, audio, first = collections.Counter(), collections.Counter(), {}
     for i in range(int(n)):
         path = os.path.join(workdir, f"{i}.mp4")
@@ -68,8 +69,8 @@ def repeat_encodes(n: int, workdir: str) -> dict:
         first.setdefault(v, path)
     common = _frames(first[video.most_common(1)[0][0]])
     other = os.path.join(workdir, "other.mp4")
-    _, frames2, wave2, _, _ = render_clip(ClipSpec("unused", "horse", 1, 11, 1.5, Fraction(24), 32))
-    write_mp4(other, frames2, spec.fps, wave2)
+    second = render_clip(ClipSpec("unused", "horse", 1, 11, 1.5, Fraction(24), 32))
+    write_mp4(other, second.frames, spec.fps, second.wave)
     return {"video": dict(video), "audio": dict(audio),
             "psnr": {v: _psnr(_frames(path), common) for v, path in first.items()},
             "other_clip_psnr": _psnr(_frames(other), common)}
