@@ -32,7 +32,7 @@ COLOR_CAST = 0.15            # per-channel gain in 1 ± this
 TEXTURE = (0.1, 0.4)         # strength of the photograph-like luminance texture
 BLUR_SIGMA = (0.3, 1.2)      # Gaussian blur, pixels at a 64 px frame
 NOISE_STD = (1.0, 7.0)       # sensor noise, grey levels
-CRF = (18, 34)               # H.264 quality range (the clean clips use 20)
+CRF = (18, 34)               # H.264 quality range (clean clips: synth.DEFAULT_CRF)
 
 
 def _smooth_walk(rng: np.random.Generator, n: int, knots: int) -> np.ndarray:

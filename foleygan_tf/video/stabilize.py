@@ -18,7 +18,7 @@ __all__ = ["aligned_differences", "translation_between", "max_camera_shift", "MA
 
 # The largest camera shift between two consecutive frames the search accepts, as a fraction of
 # the frame side: a hand-held shake or a pan moves a few per cent per frame (the synthetic data's
-# domain randomisation: shake ≤ 3 % of the side, pan ≤ 12 % over a clip); a larger peak is more
+# domain randomisation: SHAKE_PX and PAN in data/domain_randomization.py); a larger peak is more
 # likely a big object moving than the camera.
 MAX_SHIFT_FRACTION = 0.1
 
