@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from foleygan_tf.cli import main
+from tests.helpers.shared_fixture import built_once
 from tests.test_classifier import make_eval_shards
 
 NDB_K = 4   # the fixture has 24 train windows
@@ -25,25 +26,28 @@ def setup(tmp_path_factory, tf):
     from foleygan_tf.models.build import build_action_recognizer
     from foleygan_tf.training.fit_gan import build_gan
 
-    root = tmp_path_factory.mktemp("evaluate")
-    shards = make_eval_shards(str(root))
-    cfg = get_preset("tiny")
-    assert main(["train", "classifier", shards, str(root / "clf"), "--epochs", "1",
-                 "--set", "eval.classifier_batch_size=8", "--quiet"]) == 0
+    def build(root):
+        shards = make_eval_shards(str(root))
+        cfg = get_preset("tiny")
+        assert main(["train", "classifier", shards, str(root / "clf"), "--epochs", "1",
+                     "--set", "eval.classifier_batch_size=8", "--quiet"]) == 0
 
-    trn_run = root / "trn"
-    trn_run.mkdir()
-    cfg.save(str(trn_run / "config.json"))
-    trn = build_action_recognizer(cfg, deterministic=True)
-    trn({"frames": np.zeros((1, 24, 32, 32, 3), np.uint8), "num_frames": np.array([24], np.int32)})
-    trn.save_weights(str(trn_run / "trn.weights.h5"))
+        trn_run = root / "trn"
+        trn_run.mkdir()
+        cfg.save(str(trn_run / "config.json"))
+        trn = build_action_recognizer(cfg, deterministic=True)
+        trn({"frames": np.zeros((1, 24, 32, 32, 3), np.uint8), "num_frames": np.array([24], np.int32)})
+        trn.save_weights(str(trn_run / "trn.weights.h5"))
 
-    run = root / "guided"
-    (run / "checkpoints").mkdir(parents=True)
-    cfg.save(str(run / "config.json"))                                   # gan.guidance = both
-    tf.train.CheckpointManager(build_gan(cfg).checkpoint(), str(run / "checkpoints"),
-                               max_to_keep=1).save(checkpoint_number=1)
-    return {"root": root, "shards": shards, "clf": str(root / "clf"), "trn": str(trn_run), "guided": str(run)}
+        run = root / "guided"
+        (run / "checkpoints").mkdir(parents=True)
+        cfg.save(str(run / "config.json"))                                   # gan.guidance = both
+        tf.train.CheckpointManager(build_gan(cfg).checkpoint(), str(run / "checkpoints"),
+                                   max_to_keep=1).save(checkpoint_number=1)
+        return {"root": str(root), "shards": shards, "clf": str(root / "clf"), "trn": str(trn_run),
+                "guided": str(run)}
+
+    return built_once(tmp_path_factory, "evaluate", build)
 
 
 def _test_windows(shards):

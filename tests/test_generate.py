@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from foleygan_tf.cli import main
+from tests.helpers.shared_fixture import built_once
 
 
 def write_silent_video(path, seconds, fps, size=(48, 64)):
@@ -62,21 +63,25 @@ def models(tmp_path_factory, tf):
     from foleygan_tf.models.build import build_action_recognizer
     from foleygan_tf.training.fit_gan import build_gan
 
-    root = tmp_path_factory.mktemp("generate")
-    cfg = get_preset("tiny")
-    trn_run = root / "trn_run"
-    trn_run.mkdir()
-    cfg.save(str(trn_run / "config.json"))
-    build_action_recognizer(cfg, deterministic=True).save_weights(str(trn_run / "trn.weights.h5"))
-    gan_run = root / "gan_run"
-    (gan_run / "checkpoints").mkdir(parents=True)
-    cfg.save(str(gan_run / "config.json"))
-    gan = build_gan(cfg)
-    tf.train.CheckpointManager(gan.checkpoint(), str(gan_run / "checkpoints"), max_to_keep=1).save(checkpoint_number=2)
-    out = root / "models"
-    assert main(["export", str(root / "trn_run"), str(gan_run), str(out), "--no-verify"]) == 0
-    assert (out / "trn" / "saved_model.pb").exists() and (out / "generator" / "saved_model.pb").exists()
-    return str(out)
+    def build(root):
+        cfg = get_preset("tiny")
+        trn_run = root / "trn_run"
+        trn_run.mkdir()
+        cfg.save(str(trn_run / "config.json"))
+        build_action_recognizer(cfg, deterministic=True).save_weights(str(trn_run / "trn.weights.h5"))
+        gan_run = root / "gan_run"
+        (gan_run / "checkpoints").mkdir(parents=True)
+        cfg.save(str(gan_run / "config.json"))
+        gan = build_gan(cfg)
+        tf.train.CheckpointManager(gan.checkpoint(), str(gan_run / "checkpoints"), max_to_keep=1).save(checkpoint_number=2)
+        out = root / "models"
+        assert main(["export", str(trn_run), str(gan_run), str(out), "--no-verify"]) == 0
+        return {"models": str(out)}
+
+    out = built_once(tmp_path_factory, "generate_models", build)["models"]
+    assert os.path.exists(os.path.join(out, "trn", "saved_model.pb"))
+    assert os.path.exists(os.path.join(out, "generator", "saved_model.pb"))
+    return out
 
 
 @pytest.fixture(scope="module")

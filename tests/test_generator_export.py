@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from foleygan_tf.cli import main
+from tests.helpers.shared_fixture import built_once
 
 BIN = os.path.dirname(sys.executable)
 
@@ -61,12 +62,16 @@ def make_gan_run(run_dir, tf, perturb_ema=True):
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, tf):
-    root = tmp_path_factory.mktemp("gen_export")
-    run = str(root / "run")
-    cfg = make_gan_run(run, tf)
-    out = str(root / "sm")
-    assert main(["export", "generator", run, out]) == 0
-    return run, out, cfg
+    from foleygan_tf.config import Config
+
+    def build(root):
+        run, out = str(root / "run"), str(root / "sm")
+        make_gan_run(run, tf)
+        assert main(["export", "generator", run, out]) == 0
+        return {"run": run, "out": out}
+
+    paths = built_once(tmp_path_factory, "generator_export", build)
+    return paths["run"], paths["out"], Config.load(os.path.join(paths["run"], "config.json"))
 
 
 def _inputs(cfg, n=3, seed=0):

@@ -9,6 +9,7 @@ import pytest
 
 from foleygan_tf.cli import main
 from foleygan_tf.evaluation.action_sync import event_impulse_train, pact_event_alignment, pact_peaks
+from tests.helpers.shared_fixture import built_once
 
 
 # ---- action_sync (numpy only) -----------------------------------------------------------------
@@ -69,11 +70,14 @@ def test_pact_peaks():
 
 @pytest.fixture(scope="module")
 def shards(tmp_path_factory):
-    root = tmp_path_factory.mktemp("train_trn")
-    data, out = str(root / "data"), str(root / "shards")
-    assert main(["synth-data", data, "--clips-per-class", "2", "--size", "64", "--seed", "5",
-                 "--workers", "2", "--quiet"]) == 0
-    assert main(["prepare", data, out, "--preset", "tiny", "--workers", "2", "--quiet"]) == 0
+    def build(root):
+        data, out = str(root / "data"), str(root / "shards")
+        assert main(["synth-data", data, "--clips-per-class", "2", "--size", "64", "--seed", "5",
+                     "--workers", "2", "--quiet"]) == 0
+        assert main(["prepare", data, out, "--preset", "tiny", "--workers", "2", "--quiet"]) == 0
+        return {"shards": out}
+
+    out = built_once(tmp_path_factory, "train_trn_shards", build)["shards"]
     with open(os.path.join(out, "manifest.json")) as f:
         manifest = json.load(f)
     assert manifest["splits"]["test"]["examples"] > 0 and manifest["splits"]["train"]["examples"] > 0

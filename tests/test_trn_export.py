@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from foleygan_tf.cli import main
+from tests.helpers.shared_fixture import built_once
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
@@ -59,17 +60,20 @@ def exported(request, tmp_path_factory, tf):
     from foleygan_tf.config import apply_overrides, get_preset
     from foleygan_tf.training.trn import fit_trn
 
-    root = tmp_path_factory.mktemp("trn_export")
     cfg = apply_overrides(get_preset("tiny"), [f"trn.pair_input={request.param}"])
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, 256, (16, 12, 32, 32, 3)).astype(np.uint8)
-    y = (np.arange(16) % 12).astype(np.int32)
-    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
-    run = str(root / "run")
-    fit_trn(cfg, ds, None, run, epochs=1)
-    out = str(root / "sm")
-    assert main(["export", "trn", run, out]) == 0
-    return run, out, cfg
+
+    def build(root):
+        rng = np.random.default_rng(0)
+        x = rng.integers(0, 256, (16, 12, 32, 32, 3)).astype(np.uint8)
+        y = (np.arange(16) % 12).astype(np.int32)
+        ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
+        run, out = str(root / "run"), str(root / "sm")
+        fit_trn(cfg, ds, None, run, epochs=1)
+        assert main(["export", "trn", run, out]) == 0
+        return {"run": run, "out": out}
+
+    paths = built_once(tmp_path_factory, f"trn_export-{request.param}", build)
+    return paths["run"], paths["out"], cfg
 
 
 def _inputs(cfg):
