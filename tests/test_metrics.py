@@ -79,7 +79,7 @@ def test_spectral_flatness_separates_noise_from_structure():
     assert describe_audio(np.zeros(4000))["silent"] and not describe_audio(tone)["silent"]
 
 
-# ---- issue 8 acceptance: known answers --------------------------------------------------------
+# ---- known answers -------------------------------------------------------------------------------
 
 def test_inception_score_known_answers_both_variants():
     k = 7

@@ -1,4 +1,4 @@
-"""Fixtures of the robustness suite (issue 11): the generated bad-input corpus, the bundled default
+"""Fixtures of the robustness suite: the generated bad-input corpus, the bundled default
 models (copied once, loaded once per session), and an in-process CLI runner.
 
 The package-less layout (no ``__init__.py``) puts this folder on ``sys.path`` under pytest's

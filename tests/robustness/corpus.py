@@ -1,4 +1,4 @@
-"""The bad-input corpus of issue 11, generated on demand (PyAV / soundfile; nothing committed).
+"""The bad-input corpus of the robustness suite, generated on demand (PyAV / soundfile; nothing committed).
 
 Every maker writes one small file (or directory) and returns its path. ``ITEMS`` maps the corpus
 item names used by the tests and by docs/reliability.md to their makers. Sizes are kept tiny (the
