@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from foleygan_tf.cli import main
+from tests.helpers.export_checks import check_replace_and_refusals
 from tests.helpers.shared_fixture import built_once
 
 BIN = os.path.dirname(sys.executable)
@@ -225,21 +226,7 @@ def test_filter_switch_metadata_atomic_overwrite_and_errors(exported, tmp_path, 
     np.testing.assert_allclose(apply_fir(raw, lowpass_taps(512, 0.75)), filtered, atol=1e-5 * np.abs(filtered).max())
     assert np.abs(raw - filtered).max() > 1e-3 * np.abs(raw).max()
 
-    # re-export replaces atomically; other content is refused in one line
-    first = os.path.getmtime(os.path.join(raw_dir, "saved_model.pb"))
-    assert main(["export", "generator", run, raw_dir, "--post-filter", "none", "--no-verify"]) == 0
-    assert os.path.getmtime(os.path.join(raw_dir, "saved_model.pb")) >= first
-    assert not [f for f in os.listdir(tmp_path) if ".tmp-" in f or ".old-" in f]
-    capsys.readouterr()
-    busy = tmp_path / "busy"
-    busy.mkdir()
-    (busy / "notes.txt").write_text("mine")
-    assert main(["export", "generator", run, str(busy)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "refusing" in err and "\n" not in err and (busy / "notes.txt").read_text() == "mine"
-    assert main(["export", "generator", str(tmp_path / "norun"), str(tmp_path / "x")]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "not found" in err and "\n" not in err
+    busy = check_replace_and_refusals("generator", run, raw_dir, ["--post-filter", "none"], tmp_path, capsys)
     empty_run = tmp_path / "empty_run"
     empty_run.mkdir()
     cfg.save(str(empty_run / "config.json"))

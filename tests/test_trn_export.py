@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from foleygan_tf.cli import main
+from tests.helpers.export_checks import check_replace_and_refusals
 from tests.helpers.shared_fixture import built_once
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -196,19 +197,6 @@ def test_export_metadata_and_atomic_overwrite(exported, tmp_path, capsys):
         meta = json.load(f)
     assert meta["class_names"] == list(cfg.class_names) and meta["config"]["name"] == "tiny"
     assert set(meta["signature"]["outputs"]) == OUTPUT_NAMES and meta["deterministic"] is True
-    # an existing export is replaced atomically; anything else is refused with one line
     out = str(tmp_path / "again")
     assert main(["export", "trn", run, out, "--no-verify"]) == 0
-    first = os.path.getmtime(os.path.join(out, "saved_model.pb"))
-    assert main(["export", "trn", run, out, "--no-verify"]) == 0
-    assert os.path.getmtime(os.path.join(out, "saved_model.pb")) >= first
-    assert not [f for f in os.listdir(tmp_path) if ".tmp-" in f or ".old-" in f]
-    capsys.readouterr()
-    busy = tmp_path / "busy"
-    busy.mkdir()
-    (busy / "notes.txt").write_text("mine")
-    assert main(["export", "trn", run, str(busy)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "refusing" in err and "\n" not in err and (busy / "notes.txt").read_text() == "mine"
-    assert main(["export", "trn", str(tmp_path / "norun"), str(tmp_path / "x")]) == 2
-    assert "not found" in capsys.readouterr().err
+    check_replace_and_refusals("trn", run, out, [], tmp_path, capsys)
