@@ -39,8 +39,8 @@ def test_switches_are_off_in_the_paper_preset_and_every_field_has_a_kind():
     bundled = {r["field"]: r for r in field_kinds(get_preset("bundled"))}
     on = sorted(f for f, r in bundled.items() if r["kind"] == "switch" and r["value"] != r["paper"])
     assert on == ["gan.class_source", "gan.d_sees_action", "gan.envelope_loss", "gan.guidance_source",
-                  "gan.onset_loss", "gan.spectrum_loss", "train.spectral_norm_per_update", "trn.pair_input",
-                  "trn.pair_target"]
+                  "gan.onset_loss", "gan.spectrum_loss", "train.spectral_norm_per_update", "trn.pact_gain",
+                  "trn.pair_input", "trn.pair_target"]
 
 
 def test_json_round_trip(tmp_path):

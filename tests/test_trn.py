@@ -189,6 +189,45 @@ def test_pair_trn_consecutive_pairs_and_action_curve(tf, trn):
     assert trn.PairTRN.from_config(pair.get_config()).mlp_units == 8
 
 
+def test_stretch_pact_around_chance(trn):
+    """gain 1 is the raw probability (values under chance included); otherwise the affine stretch
+    around 1/C, clipped to [1/C, 1]."""
+    p = np.array([[0.01, 0.25, 0.3, 0.5, 0.9]], np.float32)
+    np.testing.assert_array_equal(np.asarray(trn.stretch_pact(p, 1.0, 4)), p)
+    got = np.asarray(trn.stretch_pact(p, 2.0, 4))
+    np.testing.assert_allclose(got, [[0.25, 0.25, 0.35, 0.75, 1.0]], atol=1e-6)
+    np.testing.assert_allclose(np.asarray(trn.stretch_pact(p, 0.5, 4)), [[0.25, 0.25, 0.275, 0.375, 0.575]],
+                               atol=1e-6)
+
+
+def test_pact_gain_reaches_predict_actions(tf, trn, tiny_cfg):
+    """trn.pact_gain: config → model → get_config; P_act stretched, padded pairs still 0, the class
+    outputs untouched; a gain ≤ 0 is refused."""
+    import dataclasses
+
+    from foleygan_tf.models import ActionRecognizer, build_action_recognizer
+
+    plain = build_action_recognizer(tiny_cfg, deterministic=True)
+    cfg = dataclasses.replace(tiny_cfg, trn=dataclasses.replace(tiny_cfg.trn, pact_gain=3.0))
+    stretched = build_action_recognizer(cfg.validate(), deterministic=True)
+    stretched.set_weights(plain.get_weights())
+    assert stretched.get_config()["pact_gain"] == 3.0
+    assert ActionRecognizer.from_config(stretched.get_config()).pact_gain == 3.0
+    s = tiny_cfg.video.frame_size
+    frames = tf.cast(tf.random.stateless_uniform((2, 9, s, s, 3), (3, 4), 0, 256, tf.int32), tf.uint8)
+    batch = {"frames": frames, "num_frames": tf.constant([9, 4])}
+    a, b = plain.predict_actions(batch), stretched.predict_actions(batch)
+    np.testing.assert_array_equal(a["class_probs"].numpy(), b["class_probs"].numpy())
+    expect = np.asarray(trn.stretch_pact(a["p_act"].numpy(), 3.0, tiny_cfg.num_classes))
+    np.testing.assert_allclose(b["p_act"].numpy()[0], expect[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(b["p_act"].numpy()[1, :3], expect[1, :3], rtol=1e-5, atol=1e-6)
+    assert np.all(b["p_act"].numpy()[1, 3:] == 0)
+    assert not np.allclose(a["p_act"].numpy()[0], b["p_act"].numpy()[0])
+    cfg.trn.pact_gain = 0.0
+    with pytest.raises(ValueError, match="trn.pact_gain must be > 0"):
+        cfg.validate()
+
+
 @pytest.mark.parametrize("pair_input", ["concat", "difference", "rgb_difference"])
 def test_action_recognizer_tiny(tf, trn, tiny_cfg, pair_input):
     from foleygan_tf.config import apply_overrides

@@ -23,7 +23,7 @@ outputs
   ``class_index``        int32 ``[batch]`` — argmax of ``class_probs``.
   ``class_name``         string ``[batch]`` — its name.
   ``p_act``              float32 ``[batch, max(T, 2) − 1]`` — P_act(t) per consecutive frame pair,
-                         following the predicted class.
+                         following the predicted class (stretched by ``trn.pact_gain``).
   ``action_spectrogram`` float32 ``[batch, R, R, 3]`` in [-1, 1] — S_act (docs/trn.md).
   ``action_curve``       float32 ``[batch, R]`` — P_act resampled to the R spectrogram columns.
 

@@ -24,7 +24,8 @@ import keras
 from keras import ops
 
 from foleygan_tf.config import MOTION_ALIGNMENTS
-from foleygan_tf.models.trn import FrameProjection, MultiScaleTRN, PairTRN, action_curve, with_seed_states
+from foleygan_tf.models.trn import (FrameProjection, MultiScaleTRN, PairTRN, action_curve, stretch_pact,
+                                   with_seed_states)
 
 __all__ = ["ActionRecognizer", "TRAINING_STAGES"]
 
@@ -55,6 +56,8 @@ class ActionRecognizer(keras.Model):
       pair_input: ``"concat"``, ``"difference"`` or ``"rgb_difference"`` (``trn.pair_input``).
       motion_alignment: ``"none"`` or ``"translation"``: the motion stream's frame ``t+1`` moved
         back by the camera's shift first (``trn.motion_alignment``, :mod:`foleygan_tf.video.stabilize`).
+      pact_gain: P_act as :meth:`predict_actions` returns it, stretched around chance
+        (``trn.pact_gain``, :func:`foleygan_tf.models.trn.stretch_pact`; 1 = the raw probability).
       deterministic: the MTRN's expected-value mode (inference, exports).
       seed: seed of the relation and segment draws.
     """
@@ -62,8 +65,8 @@ class ActionRecognizer(keras.Model):
     def __init__(self, num_classes: int, *, num_segments: int = 8, frame_size: int = 224, backbone: str = "resnet50",
                  feature_dim: int = 2048, imagenet_weights: str = "", projection_dim: int = 256,
                  dropout: float = 0.8, mlp_units: int = 256, mtrn_g_layers: int = 2, relations_per_scale: int = 3,
-                 pair_input: str = "concat", motion_alignment: str = "none", deterministic: bool = False,
-                 seed: int | None = None, **kwargs):
+                 pair_input: str = "concat", motion_alignment: str = "none", pact_gain: float = 1.0,
+                 deterministic: bool = False, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         from foleygan_tf.video.features import build_frame_encoder, build_motion_encoder
 
@@ -75,6 +78,7 @@ class ActionRecognizer(keras.Model):
         self.pair_input, self.motion_alignment = str(pair_input), str(motion_alignment)
         if self.motion_alignment not in MOTION_ALIGNMENTS:
             raise ValueError(f"motion_alignment must be one of {MOTION_ALIGNMENTS}, got {motion_alignment!r}")
+        self.pact_gain = float(pact_gain)
         self.deterministic, self.seed = bool(deterministic), seed
         self.stage = TRAINING_STAGES[0]
         self.encoder = build_frame_encoder(self.backbone, self.frame_size, self.feature_dim, self.imagenet_weights,
@@ -114,7 +118,7 @@ class ActionRecognizer(keras.Model):
                 "imagenet_weights": "", "projection_dim": self.projection_dim, "dropout": self.dropout,
                 "mlp_units": self.mlp_units, "mtrn_g_layers": self.mtrn_g_layers,
                 "relations_per_scale": self.relations_per_scale, "pair_input": self.pair_input,
-                "motion_alignment": self.motion_alignment,
+                "motion_alignment": self.motion_alignment, "pact_gain": self.pact_gain,
                 "deterministic": self.deterministic, "seed": self.seed}
 
     # ---- training stages ---------------------------------------------------------------------
@@ -223,12 +227,13 @@ class ActionRecognizer(keras.Model):
         (plus ``"num_pairs"`` [B] for the dict form; ``p_act`` is 0 past it).
 
         ``class_index`` (optional int [B]) forces the class P_act follows; otherwise the MTRN's
-        prediction. Deterministic MTRN by default (see ``models.trn``)."""
+        prediction. Deterministic MTRN by default (see ``models.trn``). ``p_act`` is stretched by
+        ``pact_gain`` (:func:`foleygan_tf.models.trn.stretch_pact`)."""
         out = self(inputs, training=False, deterministic=deterministic)
         probs = ops.softmax(out["class_logits"], axis=-1)
         predicted = ops.cast(ops.argmax(probs, axis=-1), "int32")
         follow = predicted if class_index is None else ops.cast(class_index, "int32")
-        p_act = action_curve(out["pair_logits"], class_index=follow)
+        p_act = stretch_pact(action_curve(out["pair_logits"], class_index=follow), self.pact_gain, self.num_classes)
         result = {"class_probs": probs, "class_index": predicted}
         if "num_pairs" in out:
             valid = ops.arange(ops.shape(p_act)[1])[None, :] < out["num_pairs"][:, None]

@@ -34,7 +34,8 @@ def action_recognizer_kwargs(config) -> dict:
                 backbone=v.backbone, feature_dim=v.feature_dim, imagenet_weights=v.imagenet_weights,
                 projection_dim=t.projection_dim, dropout=t.dropout, mlp_units=t.mlp_units,
                 mtrn_g_layers=t.mtrn_g_layers, relations_per_scale=t.relations_per_scale,
-                pair_input=t.pair_input, motion_alignment=t.motion_alignment, seed=config.seed)
+                pair_input=t.pair_input, motion_alignment=t.motion_alignment, pact_gain=t.pact_gain,
+                seed=config.seed)
 
 
 def build_action_recognizer(config, *, deterministic: bool = False, **kwargs):

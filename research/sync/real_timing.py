@@ -124,6 +124,7 @@ def main(argv=None) -> int:
     import argparse
 
     from foleygan_tf.evaluation.real_video import video_files
+    from research.sync.guidance_check import report
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("trn_dir", metavar="TRN_SAVED_MODEL")
@@ -136,11 +137,7 @@ def main(argv=None) -> int:
         result = real_timing(args.trn_dir, video_files(args.videos), shifts, progress=True)
     except (ValueError, FileNotFoundError) as e:
         p.error(str(e))
-    print(format_real_timing(result))
-    if args.json:
-        from foleygan_tf.atomic import write_json
-
-        write_json(args.json, result, indent=2)
+    report(format_real_timing(result), result, args.json)
     return 0
 
 

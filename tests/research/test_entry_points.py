@@ -13,6 +13,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 @pytest.mark.parametrize("module, words", [("research.sync.guidance_check", "MODELS_DIR SHARDS_DIR"),
                                            ("research.sync.video_sync", "MODELS_DIR VIDEOS"),
                                            ("research.sync.real_timing", "TRN_SAVED_MODEL VIDEOS"),
+                                           ("research.sync.pact_calibration", "TRN_SAVED_MODEL SHARDS_DIR"),
                                            ("research.dataset.x264_repeat", "usage: python -m research.dataset")])
 def test_entry_point_runs(module, words):
     args = [] if module.endswith("x264_repeat") else ["--help"]
