@@ -466,7 +466,8 @@ def _bundled() -> Config:
         # class (2 314 training windows, 145 batches per epoch): the MTRN is at 100 % test
         # accuracy after 40 epochs; the 2TRN's peak hit rate still rises from 40 to 60 epochs
         # (0.758 → 0.778, `eval.json`). pact_gain 1.5: the ratio of the audio-onset target's peaks
-        # to P_act's on validation clips the TRN never saw (docs/trn.md, "Calibrated P_act").
+        # to P_act's on validation clips the TRN never saw (1.45–1.55 for three runs; docs/trn.md,
+        # "Calibrated P_act").
         trn=TRNConfig(projection_dim=32, dropout=0.5, mlp_units=32, mtrn_g_layers=1, batch_size=16,
                       epochs=40, pair_epochs=60, pair_input="rgb_difference", pair_target="audio_onsets",
                       pact_gain=1.5),

@@ -200,3 +200,28 @@ def test_export_metadata_and_atomic_overwrite(exported, tmp_path, capsys):
     out = str(tmp_path / "again")
     assert main(["export", "trn", run, out, "--no-verify"]) == 0
     check_replace_and_refusals("trn", run, out, [], tmp_path, capsys)
+
+
+def test_export_with_another_pact_gain(exported, tmp_path, capsys, tf):
+    """`--pact-gain G` replaces the run's trn.pact_gain in the export (and its metadata): the same
+    weights, P_act stretched around chance, the class outputs unchanged; G ≤ 0 is refused."""
+    from foleygan_tf.models.trn import stretch_pact
+
+    run, sm, cfg = exported
+    out = str(tmp_path / "gain3")
+    assert main(["export", "trn", run, out, "--pact-gain", "3", "--no-verify"]) == 0
+    assert "P_act gain 3" in capsys.readouterr().out
+    with open(os.path.join(out, "assets", "foleygan_trn.json")) as f:
+        assert json.load(f)["config"]["trn"]["pact_gain"] == 3.0
+    s = cfg.video.frame_size
+    frames = tf.cast(tf.random.stateless_uniform((1, 12, s, s, 3), (5, 6), 0, 256, tf.int32), tf.uint8)
+    fps = tf.constant([8.0])
+    plain = tf.saved_model.load(sm).signatures["serving_default"](frames=frames, fps=fps)
+    stretched = tf.saved_model.load(out).signatures["serving_default"](frames=frames, fps=fps)
+    np.testing.assert_array_equal(plain["class_probs"].numpy(), stretched["class_probs"].numpy())
+    expect = np.asarray(stretch_pact(plain["p_act"].numpy(), 3.0, cfg.num_classes))
+    np.testing.assert_allclose(stretched["p_act"].numpy(), expect, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(stretched["p_act"].numpy(), plain["p_act"].numpy())
+    assert main(["export", "trn", run, str(tmp_path / "bad"), "--pact-gain", "0"]) != 0
+    assert "P_act gain must be > 0" in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "bad")

@@ -72,19 +72,28 @@ def _register_trn(sub, common) -> None:
     t.add_argument("run_dir", metavar="TRN_RUN_DIR")
     t.add_argument("out_dir", metavar="OUT_DIR")
     t.add_argument("--no-verify", action="store_true", help="skip loading the export back and running it once")
+    _pact_gain_option(t)
     t.set_defaults(func=run_trn)
+
+
+def _pact_gain_option(parser) -> None:
+    parser.add_argument("--pact-gain", type=float, default=None, metavar="G",
+                        help="stretch P_act around chance by G in the export (trn.pact_gain, docs/trn.md; "
+                             "default: the run's own; 1: the raw probability)")
 
 
 def run_trn(args) -> int:
     from foleygan_tf.inference.trn_export import export_trn
 
-    _print_trn(export_trn(args.run_dir, args.out_dir, verify=not args.no_verify), args.out_dir)
+    _print_trn(export_trn(args.run_dir, args.out_dir, verify=not args.no_verify, pact_gain=args.pact_gain),
+               args.out_dir)
     return 0
 
 
 def _print_trn(meta, out_dir) -> None:
     print(f"exported TRN ({meta['num_classes']} classes, frames → {meta['frame_size']}², "
-          f"S_act {meta['image_size']}×{meta['image_size']}×3) to {out_dir}")
+          f"S_act {meta['image_size']}×{meta['image_size']}×3, P_act gain {meta['config']['trn']['pact_gain']:g}) "
+          f"to {out_dir}")
 
 
 def _filter_options(parser) -> None:
@@ -150,6 +159,7 @@ def _register_all(sub, common) -> None:
                     "`foleygan generate --models` reads. Same as `foleygan export RUN_DIR... SAVED_MODELS_DIR`.")
     a.add_argument("paths", nargs="+", metavar="RUN_DIR... SAVED_MODELS_DIR")
     _filter_options(a)
+    _pact_gain_option(a)
     a.set_defaults(func=run_all)
 
 
@@ -159,7 +169,8 @@ def run_all(args) -> int:
     if len(args.paths) < 2:
         raise ValueError("export: give at least one run directory and the SAVED_MODELS_DIR")
     *runs, out = args.paths
-    exported = export_models(runs, out, verify=not args.no_verify, **_generator_options(args))
+    exported = export_models(runs, out, verify=not args.no_verify, pact_gain=args.pact_gain,
+                             **_generator_options(args))
     if "trn" in exported:
         _print_trn(exported["trn"], os.path.join(out, "trn"))
     if "generator" in exported:

@@ -33,9 +33,11 @@ def run_kind(run_dir) -> str | None:
     return None
 
 
-def export_models(run_dirs, out_dir: str, *, verify: bool = True, **generator_options) -> dict:
+def export_models(run_dirs, out_dir: str, *, verify: bool = True, pact_gain: float | None = None,
+                  **generator_options) -> dict:
     """Export one TRN run and/or one GAN run into ``out_dir/trn`` and ``out_dir/generator``
-    (``generator_options``: those of ``generator_export.export_generator``). Returns
+    (``pact_gain``: that of ``trn_export.export_trn``; ``generator_options``: those of
+    ``generator_export.export_generator``). Returns
     ``{"trn": metadata, "generator": metadata}`` for what was exported."""
     from foleygan_tf.inference.generator_export import export_generator
     from foleygan_tf.inference.trn_export import export_trn
@@ -53,7 +55,7 @@ def export_models(run_dirs, out_dir: str, *, verify: bool = True, **generator_op
         raise ValueError(f"{out_dir}: exists and is not a directory")
     exported = {}
     if "trn" in kinds:
-        exported["trn"] = export_trn(kinds["trn"], os.path.join(out_dir, "trn"), verify=verify)
+        exported["trn"] = export_trn(kinds["trn"], os.path.join(out_dir, "trn"), verify=verify, pact_gain=pact_gain)
     if "generator" in kinds:
         exported["generator"] = export_generator(kinds["generator"], os.path.join(out_dir, "generator"),
                                                  verify=verify, **generator_options)

@@ -163,20 +163,27 @@ def _is_saved_model(path: str) -> bool:
     return os.path.isfile(os.path.join(path, "saved_model.pb"))
 
 
-def export_trn(run_dir: str, out_dir: str, verify: bool = True) -> dict:
+def export_trn(run_dir: str, out_dir: str, verify: bool = True, pact_gain: float | None = None) -> dict:
     """Export the TRN block of ``run_dir`` (``foleygan train trn``) as a SavedModel in ``out_dir``.
 
+    ``pact_gain`` replaces the run's ``trn.pact_gain`` (P_act's stretch around chance,
+    ``models.trn.stretch_pact``): the gain does not take part in training, so one run can be
+    exported with the gain measured for it after training, or with 1 to compare.
     Returns the metadata dict (also written to ``out_dir/assets/foleygan_trn.json``).
     Raises ``FileNotFoundError`` for a missing run directory, ``ValueError`` when ``out_dir``
-    exists and is neither empty nor a SavedModel."""
+    exists and is neither empty nor a SavedModel or for a gain ≤ 0."""
     from foleygan_tf.config import Config
     from foleygan_tf.training.trn import load_trn
 
     out = os.path.abspath(os.fspath(out_dir))
     if os.path.exists(out) and not (os.path.isdir(out) and (not os.listdir(out) or _is_saved_model(out))):
         raise ValueError(f"{out_dir}: exists and is not a SavedModel directory; refusing to overwrite it")
+    if pact_gain is not None and not pact_gain > 0:
+        raise ValueError(f"P_act gain must be > 0, got {pact_gain!r}")
     model = load_trn(run_dir, deterministic=True)
     config = Config.load(os.path.join(run_dir, "config.json"))
+    if pact_gain is not None:
+        model.pact_gain = config.trn.pact_gain = float(pact_gain)
     meta = _metadata(config, run_dir)
     with atomic_directory(out) as tmp, tempfile.TemporaryDirectory(prefix="foleygan_trn_meta_") as staging:
         meta_path = os.path.join(staging, TRN_METADATA_NAME)
