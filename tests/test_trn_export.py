@@ -191,24 +191,19 @@ def test_saved_model_cli_run_takes_the_tf_serving_path(exported, tmp_path, tf):
     np.testing.assert_allclose(np.load(tmp_path / "out" / "p_act.npy"), ref["p_act"].numpy(), atol=1e-6)
 
 
-def test_export_metadata_and_atomic_overwrite(exported, tmp_path, capsys):
+def test_export_metadata_another_pact_gain_and_atomic_overwrite(exported, tmp_path, capsys, tf):
+    """Metadata; `--pact-gain G` replaces the run's trn.pact_gain in the export and its metadata
+    (same weights: P_act stretched around chance, class outputs unchanged; G ≤ 0 refused);
+    replacing an export and the refusals."""
+    from foleygan_tf.models.trn import stretch_pact
+
     run, sm, cfg = exported
     with open(os.path.join(sm, "assets", "foleygan_trn.json")) as f:
         meta = json.load(f)
     assert meta["class_names"] == list(cfg.class_names) and meta["config"]["name"] == "tiny"
     assert set(meta["signature"]["outputs"]) == OUTPUT_NAMES and meta["deterministic"] is True
+    assert meta["config"]["trn"]["pact_gain"] == 1.0
     out = str(tmp_path / "again")
-    assert main(["export", "trn", run, out, "--no-verify"]) == 0
-    check_replace_and_refusals("trn", run, out, [], tmp_path, capsys)
-
-
-def test_export_with_another_pact_gain(exported, tmp_path, capsys, tf):
-    """`--pact-gain G` replaces the run's trn.pact_gain in the export (and its metadata): the same
-    weights, P_act stretched around chance, the class outputs unchanged; G ≤ 0 is refused."""
-    from foleygan_tf.models.trn import stretch_pact
-
-    run, sm, cfg = exported
-    out = str(tmp_path / "gain3")
     assert main(["export", "trn", run, out, "--pact-gain", "3", "--no-verify"]) == 0
     assert "P_act gain 3" in capsys.readouterr().out
     with open(os.path.join(out, "assets", "foleygan_trn.json")) as f:
@@ -225,3 +220,5 @@ def test_export_with_another_pact_gain(exported, tmp_path, capsys, tf):
     assert main(["export", "trn", run, str(tmp_path / "bad"), "--pact-gain", "0"]) != 0
     assert "P_act gain must be > 0" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "bad")
+    check_replace_and_refusals("trn", run, out, [], tmp_path, capsys)
+
