@@ -218,7 +218,7 @@ def test_export_metadata_another_pact_gain_and_atomic_overwrite(exported, tmp_pa
     np.testing.assert_allclose(stretched["p_act"].numpy(), expect, rtol=1e-5, atol=1e-6)
     assert not np.allclose(stretched["p_act"].numpy(), plain["p_act"].numpy())
     assert main(["export", "trn", run, str(tmp_path / "bad"), "--pact-gain", "0"]) != 0
-    assert "P_act gain must be > 0" in capsys.readouterr().err
+    assert "trn.pact_gain must be > 0" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "bad")
     check_replace_and_refusals("trn", run, out, [], tmp_path, capsys)
 

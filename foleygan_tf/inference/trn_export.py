@@ -178,12 +178,12 @@ def export_trn(run_dir: str, out_dir: str, verify: bool = True, pact_gain: float
     out = os.path.abspath(os.fspath(out_dir))
     if os.path.exists(out) and not (os.path.isdir(out) and (not os.listdir(out) or _is_saved_model(out))):
         raise ValueError(f"{out_dir}: exists and is not a SavedModel directory; refusing to overwrite it")
-    if pact_gain is not None and not pact_gain > 0:
-        raise ValueError(f"P_act gain must be > 0, got {pact_gain!r}")
     model = load_trn(run_dir, deterministic=True)
     config = Config.load(os.path.join(run_dir, "config.json"))
     if pact_gain is not None:
-        model.pact_gain = config.trn.pact_gain = float(pact_gain)
+        config.trn.pact_gain = float(pact_gain)
+        config.validate()
+        model.pact_gain = config.trn.pact_gain
     meta = _metadata(config, run_dir)
     with atomic_directory(out) as tmp, tempfile.TemporaryDirectory(prefix="foleygan_trn_meta_") as staging:
         meta_path = os.path.join(staging, TRN_METADATA_NAME)

@@ -64,7 +64,6 @@ def main(argv=None) -> int:
     quiet_tensorflow()
     import argparse
     import json
-    import os
 
     import tensorflow as tf
 
@@ -76,17 +75,20 @@ def main(argv=None) -> int:
     p.add_argument("--split", default="train,test", help="comma-separated splits of SHARDS_DIR (default: both)")
     p.add_argument("--json")
     args = p.parse_args(argv)
-    meta_path = os.path.join(args.trn_dir, "assets", "foleygan_trn.json")
-    if not os.path.isfile(meta_path):
-        p.error(f"{args.trn_dir}: not a TRN SavedModel (no assets/foleygan_trn.json)")
-    with open(meta_path) as f:
-        config = json.load(f)["config"]
     try:
         windows = [w for s in args.split.split(",") if s.strip() for w in load_windows(args.shards, s.strip())]
     except (ValueError, FileNotFoundError) as e:
         p.error(str(e))
-    serve = tf.saved_model.load(args.trn_dir).signatures["serving_default"]
-    result = pact_calibration(serve, windows, int(config["num_classes"]), int(config["audio"]["sample_rate"]))
+    try:   # the export's own metadata, as every reader of a TRN SavedModel gets it
+        loaded = tf.saved_model.load(args.trn_dir)
+        with open(loaded.metadata_file.asset_path.numpy().decode()) as f:
+            meta = json.load(f)
+    except (OSError, AttributeError):
+        meta = {}
+    if meta.get("block") != "trn":
+        p.error(f"{args.trn_dir}: not a TRN SavedModel (`foleygan export trn`)")
+    result = pact_calibration(loaded.signatures["serving_default"], windows, int(meta["num_classes"]),
+                              int(meta["sample_rate"]))
     report(format_pact_calibration(result), result, args.json)
     return 0
 
