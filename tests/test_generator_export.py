@@ -236,6 +236,11 @@ def test_filter_switch_metadata_atomic_overwrite_and_errors(exported, tmp_path, 
     assert main(["export", str(busy), str(tmp_path / "models")]) == 2
     err = capsys.readouterr().err.strip()
     assert "neither" in err and "\n" not in err
+    # --pact-gain without a TRN run is refused, not ignored, and nothing is written
+    assert main(["export", "all", run, str(tmp_path / "gained"), "--pact-gain", "1.5"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no TRN run" in err and run in err and "\n" not in err
+    assert not os.path.exists(tmp_path / "gained")
 
 
 def test_cqt_models_are_refused(tf):

@@ -226,6 +226,8 @@ def test_pact_gain_reaches_predict_actions(tf, trn, tiny_cfg):
     cfg.trn.pact_gain = 0.0
     with pytest.raises(ValueError, match="trn.pact_gain must be > 0"):
         cfg.validate()
+    with pytest.raises(ValueError, match="pact_gain must be > 0, got -1"):    # the model checks its own argument
+        ActionRecognizer.from_config({**stretched.get_config(), "pact_gain": -1.0})
 
 
 @pytest.mark.parametrize("pair_input", ["concat", "difference", "rgb_difference"])

@@ -51,6 +51,8 @@ def export_models(run_dirs, out_dir: str, *, verify: bool = True, pact_gain: flo
         if kind in kinds:
             raise ValueError(f"{run}: a second {kind} run (first: {kinds[kind]}); give one TRN and one GAN run")
         kinds[kind] = run
+    if pact_gain is not None and "trn" not in kinds:
+        raise ValueError(f"{', '.join(run_dirs)}: no TRN run to export, and the P_act gain applies to the TRN")
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise ValueError(f"{out_dir}: exists and is not a directory")
     exported = {}

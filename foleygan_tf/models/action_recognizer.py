@@ -79,6 +79,8 @@ class ActionRecognizer(keras.Model):
         if self.motion_alignment not in MOTION_ALIGNMENTS:
             raise ValueError(f"motion_alignment must be one of {MOTION_ALIGNMENTS}, got {motion_alignment!r}")
         self.pact_gain = float(pact_gain)
+        if not self.pact_gain > 0:
+            raise ValueError(f"pact_gain must be > 0, got {pact_gain!r}")
         self.deterministic, self.seed = bool(deterministic), seed
         self.stage = TRAINING_STAGES[0]
         self.encoder = build_frame_encoder(self.backbone, self.frame_size, self.feature_dim, self.imagenet_weights,
