@@ -464,9 +464,9 @@ def _bundled() -> Config:
         video=VideoConfig(frame_size=64, backbone="small_cnn", feature_dim=64, frames_per_clip=72),
         # mtrn_g_layers=1: TRN-pytorch's one-layer g. The recipe trains the TRN on 240 clips per
         # class (2 314 training windows, 145 batches per epoch): the MTRN is at 100 % test
-        # accuracy after 40 epochs; the 2TRN's peak hit rate still rises from 40 to 60 epochs
-        # (0.758 → 0.778, `eval.json`). pact_gain 1.5: the ratio of the audio-onset target's peaks
-        # to P_act's on validation clips the TRN never saw (1.45–1.55 for three runs; docs/trn.md,
+        # accuracy after 40 epochs; in one run the 2TRN's peak hit rate still rose from 40 to 60
+        # epochs (0.758 → 0.778, `eval.json`). pact_gain 1.5: the ratio of the audio-onset target's peaks
+        # to P_act's on validation clips the TRN never saw (1.45–1.55 for four runs; docs/trn.md,
         # "Calibrated P_act").
         trn=TRNConfig(projection_dim=32, dropout=0.5, mlp_units=32, mtrn_g_layers=1, batch_size=16,
                       epochs=40, pair_epochs=60, pair_input="rgb_difference", pair_target="audio_onsets",
