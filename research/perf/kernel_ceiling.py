@@ -8,7 +8,8 @@ and D of a config, times each of their convolutions (every ``SNConv2D`` outside 
 layers, as the layer itself runs it: spectral norm, folded resampling) and each ``SelfAttention``
 layer **in isolation**, forward and forward + backward (input and weight gradients), at the
 batch the step gives it (less the cost of calling an empty ``tf.function`` on the same input,
-measured alongside: the step pays no such per-kernel dispatch), and adds the times up the way one step runs its networks
+measured alongside: the step pays no such per-kernel dispatch), and adds the times up the way
+one step runs its networks
 (``foleygan_tf.models.flops.train_step_gflops_per_example``: per D update G forward + D forward
 and backward on real and fake together, per G update G and D forward and backward). The step's
 FLOP estimate over that sum is the **ceiling** of its efficiency: what it would reach if it did
@@ -17,6 +18,9 @@ process, ``benchmarking.train.run``) and the dense peak (``benchmarking.peak.run
 same run.
 
 ``python -m research.perf.kernel_ceiling [--preset small] [--set field=value …] [--json OUT]``
+— the variant measured is the config's own (``small``: mixed_bfloat16 with XLA); add
+``--set train.mixed_precision=float32 --set train.jit_compile=false`` for the fastest narrow step
+of benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -97,8 +101,9 @@ def kernel_ceiling(config, repeats: int = 3, measure_step: bool = True, override
     for net_name, (network, batches) in networks.items():
         for kind, layer in network_kernels(network):
             for batch in batches:
-                key = (type(layer).__name__, _input_shape(layer, batch), repr(sorted(layer.get_config().items())
-                                                                            if kind == "conv" else layer.channels))
+                # layers of one shape share a timing (the layer's name is not part of its shape)
+                shape = ((layer.filters, layer.kernel_size, layer.resample) if kind == "conv" else layer.channels)
+                key = (kind, _input_shape(layer, batch), shape)
                 if key not in cache:
                     cache[key] = _kernel_seconds(layer, batch, repeats)
                 secs = cache[key]
