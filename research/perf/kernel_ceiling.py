@@ -165,9 +165,9 @@ def format_kernel_ceiling(result: dict) -> str:
 
 def main(argv=None) -> int:
     import argparse
-    import json
 
     from foleygan_tf.benchmarking.common import task_config
+    from research.sync.guidance_check import report
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--preset", default="small")
@@ -178,10 +178,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     config = task_config(args.preset, args.overrides)
     result = kernel_ceiling(config, repeats=args.repeats, measure_step=not args.no_step, overrides=args.overrides)
-    print(format_kernel_ceiling(result))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=1)
+    report(format_kernel_ceiling(result), result, args.json)
     return 0
 
 

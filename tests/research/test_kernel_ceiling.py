@@ -32,14 +32,16 @@ def test_step_adds_kernel_times_as_the_step_runs_its_networks():
     assert step_kernel_seconds(times, micro_batch=2, accumulation_steps=3, d_steps=2) == 3 * (2 * 11.0 + 1100.0)
 
 
-def test_kernel_seconds_of_one_layer(tf):
+def test_kernel_seconds_run_a_resampling_layer_forward_and_backward(tf):
+    """Smoke test: a folded-upsampling conv (input 16², output 32²) is called and differentiated
+    on the input shape ``_input_shape`` gives it (a wrong shape raises); timings are not asserted."""
     from foleygan_tf.models.layers import SNConv2D
     from research.perf.kernel_ceiling import _kernel_seconds
 
     conv = SNConv2D(8, resample="up")
     conv.build((None, 16, 16, 8))
     secs = _kernel_seconds(conv, batch=2, repeats=1)
-    assert set(secs) == {"forward", "backward"} and all(math.isfinite(s) and s > 0 for s in secs.values())
+    assert set(secs) == {"forward", "backward"} and all(math.isfinite(s) for s in secs.values())
 
 
 def test_format_groups_kernels_and_reports_efficiency():
