@@ -51,7 +51,7 @@ from foleygan_tf.audio.onsets import ONSET_WINDOW_S, Onsets, onset_scores
 from foleygan_tf.video.frames import VIDEO_EXTENSIONS
 
 __all__ = ["SCORE_RATE", "BANDWIDTH_RATE", "MATCH_WINDOW_S", "VIDEO_EXTENSIONS", "RealClip", "video_files",
-           "load_real_clip", "track_onsets", "frame_difference_onsets", "match_scores", "envelope_correlation",
+           "load_real_clip", "track_onsets", "frame_difference_onsets", "curve_onsets", "match_scores", "envelope_correlation",
            "bandwidth", "pair_scores", "score_track", "evaluate_videos", "write_report", "format_report_md",
            "format_summary"]
 
@@ -86,7 +86,6 @@ def frame_difference_onsets(frames, fps: float) -> Onsets:
     ``envelope`` = the positive change ``c [T]`` of the mean absolute grey-level difference of
     consecutive frames at :data:`DIFFERENCE_SIDE`² px (module docstring), ``rate`` = ``fps``."""
     import cv2
-    import librosa
 
     frames = np.asarray(frames)
     grey = np.stack([cv2.cvtColor(cv2.resize(f, (DIFFERENCE_SIDE, DIFFERENCE_SIDE), interpolation=cv2.INTER_AREA),
@@ -96,10 +95,20 @@ def frame_difference_onsets(frames, fps: float) -> Onsets:
         d = np.abs(np.diff(grey, axis=0)).mean(axis=(1, 2))
         d = np.concatenate([d[:1], d])                     # d[0] = d[1]: no rise into the first frame
         change[1:] = np.maximum(0.0, np.diff(d))
+    return curve_onsets(change, fps)
+
+
+def curve_onsets(curve, fps: float) -> Onsets:
+    """A curve ``[T]`` read from the frames at ``fps`` as onsets: peaks by
+    ``librosa.onset.onset_detect`` with its defaults (``curve`` as the envelope at ``fps``
+    frames/s); none for a curve that is 0 everywhere."""
+    import librosa
+
+    curve = np.asarray(curve, np.float32)
     peaks = np.zeros(0, int)
-    if change.any():
-        peaks = librosa.onset.onset_detect(onset_envelope=change, sr=float(fps), hop_length=1, units="frames")
-    return Onsets(change, float(fps), np.asarray(peaks, int))
+    if curve.any():
+        peaks = librosa.onset.onset_detect(onset_envelope=curve, sr=float(fps), hop_length=1, units="frames")
+    return Onsets(curve, float(fps), np.asarray(peaks, int))
 
 
 def match_scores(real: Onsets, estimated: Onsets) -> dict:

@@ -11,8 +11,7 @@ read by hand from the frames give on videos with their own recorded sound, score
   part of the picture (a hammer, a ball, a mouth) counts and not the area it covers;
 * **flow rise** — the positive change of the flow speed (a motion starting).
 
-Each curve (at the video's frame rate) gives onsets by ``librosa.onset.onset_detect`` with its
-defaults, as the baseline does; they are scored against the video's real onsets (``match_scores``,
+Each curve (at the video's frame rate) gives onsets as the baseline's does (``curve_onsets``); they are scored against the video's real onsets (``match_scores``,
 ±100 ms) and against the *next* video's (sorted order, both cut to the shorter: the mismatched
 reference, what chance timing at this onset density gets), and the curve, interpolated to the
 onset-envelope frames, is correlated with the real track's onset envelope (Pearson r at lag 0).
@@ -50,25 +49,15 @@ def flow_speed(frames) -> np.ndarray:
     return speed
 
 
-def _curve_onsets(curve, fps: float):
-    import librosa
-
-    from foleygan_tf.audio.onsets import Onsets
-
-    curve = np.asarray(curve, np.float32)
-    peaks = np.zeros(0, int)
-    if curve.any():
-        peaks = librosa.onset.onset_detect(onset_envelope=curve, sr=float(fps), hop_length=1, units="frames")
-    return Onsets(curve, float(fps), np.asarray(peaks, int))
-
-
 def motion_curves(clip, frames) -> dict:
     """``{name: Onsets}`` for the :data:`CURVES` of a ``RealClip`` whose frames at the flow's side
     are ``frames`` ``[T, S, S, 3]``."""
+    from foleygan_tf.evaluation.real_video import curve_onsets
+
     speed = flow_speed(frames)
     rise = np.concatenate([[0.0], np.maximum(0.0, np.diff(speed))]).astype(np.float32)
-    return {"frame difference": clip.difference, "flow speed": _curve_onsets(speed, clip.fps),
-            "flow rise": _curve_onsets(rise, clip.fps)}
+    return {"frame difference": clip.difference, "flow speed": curve_onsets(speed, clip.fps),
+            "flow rise": curve_onsets(rise, clip.fps)}
 
 
 def curve_scores(curve, real, seconds: float) -> dict:
