@@ -191,6 +191,23 @@ def test_saved_model_cli_run_takes_the_tf_serving_path(exported, tmp_path, tf):
     np.testing.assert_allclose(np.load(tmp_path / "out" / "p_act.npy"), ref["p_act"].numpy(), atol=1e-6)
 
 
+def test_saved_model_metadata_reads_the_export_asset(exported, tmp_path, tf):
+    """``saved_model_metadata`` of a loaded export is the JSON the export wrote; a SavedModel
+    without a metadata asset is a one-line ``ValueError`` naming its path."""
+    from foleygan_tf.inference.exports import saved_model_metadata
+
+    _, sm, cfg = exported
+    meta = saved_model_metadata(tf.saved_model.load(sm), sm)
+    with open(os.path.join(sm, "assets", "foleygan_trn.json")) as f:
+        assert meta == json.load(f)
+    assert meta["block"] == "trn" and meta["class_names"] == list(cfg.class_names)
+    bare = str(tmp_path / "bare")
+    tf.saved_model.save(tf.Module(), bare)
+    with pytest.raises(ValueError) as err:
+        saved_model_metadata(tf.saved_model.load(bare), bare)
+    assert str(err.value) == f"{bare}: not a foleygan export (no metadata asset)"
+
+
 def test_export_metadata_another_pact_gain_and_atomic_overwrite(exported, tmp_path, capsys, tf):
     """Metadata; `--pact-gain G` replaces the run's trn.pact_gain in the export and its metadata
     (same weights: P_act stretched around chance, class outputs unchanged; G ≤ 0 refused);

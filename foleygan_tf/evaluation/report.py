@@ -183,13 +183,13 @@ class _SavedModelTRN:
     def __init__(self, path):
         import tensorflow as tf
 
+        from foleygan_tf.inference.exports import saved_model_metadata
         from foleygan_tf.inference.pipeline import trn_frame_rate
 
         self.path = path
         loaded = tf.saved_model.load(path)
         self._fn = loaded.signatures["serving_default"]
-        with open(loaded.metadata_file.asset_path.numpy().decode()) as f:
-            self.frame_rate = trn_frame_rate(json.load(f))
+        self.frame_rate = trn_frame_rate(saved_model_metadata(loaded, path))
 
     def p_act(self, batch) -> list:
         import tensorflow as tf

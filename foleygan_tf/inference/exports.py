@@ -1,11 +1,14 @@
 """``export_models``: trained run directories → the exported models folder that ``foleygan
-generate --models`` and ``FoleyPipeline.from_saved_models`` read (``OUT/trn``, ``OUT/generator``)."""
+generate --models`` and ``FoleyPipeline.from_saved_models`` read (``OUT/trn``, ``OUT/generator``);
+``saved_model_metadata``: the metadata asset of one loaded export."""
 
 from __future__ import annotations
 
+import json
 import os
 
-__all__ = ["run_kind", "export_models", "require_exported", "DEFAULT_MODELS", "EXPORTED_PARTS", "REPO_ROOT"]
+__all__ = ["run_kind", "export_models", "require_exported", "saved_model_metadata", "DEFAULT_MODELS",
+           "EXPORTED_PARTS", "REPO_ROOT"]
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 #: the bundled default models (``make default-models``)
@@ -20,6 +23,18 @@ def require_exported(models_dir: str) -> None:
         if not os.path.isfile(os.path.join(models_dir, part, "saved_model.pb")):
             raise ValueError(f"{os.path.join(models_dir, part)}: no SavedModel — {models_dir} must hold trn/ and "
                              "generator/ (`foleygan export TRN_RUN GAN_RUN DIR`)")
+
+
+def saved_model_metadata(loaded, path) -> dict:
+    """The metadata dict ``foleygan export`` wrote beside the graph (``assets/foleygan_trn.json``
+    or ``assets/foleygan_generator.json``) of ``loaded = tf.saved_model.load(path)``; ``path`` only
+    names the SavedModel in the error. Raises a one-line ``ValueError`` naming ``path`` when
+    ``loaded`` has no metadata asset (a SavedModel not written by ``foleygan export``)."""
+    asset = getattr(loaded, "metadata_file", None)
+    if asset is None:
+        raise ValueError(f"{path}: not a foleygan export (no metadata asset)")
+    with open(asset.asset_path.numpy().decode()) as f:
+        return json.load(f)
 
 
 def run_kind(run_dir) -> str | None:

@@ -52,7 +52,6 @@ The input is never overwritten; outputs are written atomically. Errors about the
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -208,11 +207,6 @@ def check_compatible(trn_meta: dict, gen_meta: dict, trn_dir="trn", generator_di
                          "the TRN's action spectrogram would not be the image the generator was trained on")
 
 
-def _read_json(path):
-    with open(path) as f:
-        return json.load(f)
-
-
 def trn_frame_rate(trn_meta: dict) -> float:
     """The frame rate the exported TRN expects (its metadata's ``frame_rate``; exports made before
     that key existed: derived from their config the same way) — 0.0 = the video's own rate."""
@@ -256,14 +250,16 @@ class FoleyPipeline:
                  loudness_dbfs: float = -20.0, peak_dbfs: float = -1.0, pre_roll: float = DEFAULT_PRE_ROLL):
         import tensorflow as tf
 
+        from foleygan_tf.inference.exports import saved_model_metadata
+
         for d in (trn_dir, generator_dir):
             if not os.path.isfile(os.path.join(d, "saved_model.pb")):
                 raise FileNotFoundError(f"{d}: no SavedModel (saved_model.pb) — export one with `foleygan export`")
         self.trn_dir, self.generator_dir = os.fspath(trn_dir), os.fspath(generator_dir)
         self._trn = tf.saved_model.load(self.trn_dir)
         self._gen = tf.saved_model.load(self.generator_dir)
-        self.trn_meta = _read_json(self._trn.metadata_file.asset_path.numpy().decode())
-        self.gen_meta = _read_json(self._gen.metadata_file.asset_path.numpy().decode())
+        self.trn_meta = saved_model_metadata(self._trn, self.trn_dir)
+        self.gen_meta = saved_model_metadata(self._gen, self.generator_dir)
         check_compatible(self.trn_meta, self.gen_meta, trn_dir, generator_dir)
         self.serve_trn = self._trn.signatures["serving_default"]
         self.serve_gen = self._gen.signatures["serving_default"]

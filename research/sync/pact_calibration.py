@@ -63,10 +63,10 @@ def main(argv=None) -> int:
 
     quiet_tensorflow()
     import argparse
-    import json
 
     import tensorflow as tf
 
+    from foleygan_tf.inference.exports import saved_model_metadata
     from research.sync.guidance_check import load_windows, report
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -79,11 +79,10 @@ def main(argv=None) -> int:
         windows = [w for s in args.split.split(",") if s.strip() for w in load_windows(args.shards, s.strip())]
     except (ValueError, FileNotFoundError) as e:
         p.error(str(e))
-    try:   # the export's own metadata, as every reader of a TRN SavedModel gets it
+    try:   # OSError: no SavedModel at all; ValueError: a SavedModel without a foleygan metadata asset
         loaded = tf.saved_model.load(args.trn_dir)
-        with open(loaded.metadata_file.asset_path.numpy().decode()) as f:
-            meta = json.load(f)
-    except (OSError, AttributeError):
+        meta = saved_model_metadata(loaded, args.trn_dir)
+    except (OSError, ValueError):
         meta = {}
     if meta.get("block") != "trn":
         p.error(f"{args.trn_dir}: not a TRN SavedModel (`foleygan export trn`)")

@@ -19,8 +19,6 @@ prints both per video and their means.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
 __all__ = ["pact_curve", "pact_scores", "shifted_self_scores", "real_timing", "format_real_timing"]
@@ -80,12 +78,12 @@ def real_timing(trn_dir: str, videos, shifts_ms=(12, 23, 46, 100), progress: boo
     from tqdm import tqdm
 
     from foleygan_tf.evaluation.real_video import load_real_clip, track_onsets
+    from foleygan_tf.inference.exports import saved_model_metadata
     from foleygan_tf.inference.pipeline import frames_for_trn, trn_frame_rate
     from foleygan_tf.video.frames import read_frames
 
     loaded = tf.saved_model.load(trn_dir)
-    with open(loaded.metadata_file.asset_path.numpy().decode()) as f:
-        meta = json.load(f)
+    meta = saved_model_metadata(loaded, trn_dir)
     rate = trn_frame_rate(meta)
     if rate <= 0:
         raise ValueError(f"{trn_dir}: the TRN was trained at the videos' own rates; this diagnostic needs a fixed rate")

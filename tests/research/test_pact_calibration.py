@@ -46,3 +46,21 @@ def test_pact_calibration_runs_a_serving_function_on_windows(tf):
     assert len(calls) == 2 and r["windows"] == 2 and r["all_windows"] == 2
     assert np.isclose(r["ratio"], 2.0, atol=1e-4)
     assert "ratio around chance 2.00" in format_pact_calibration(r)
+
+
+def test_main_refuses_what_is_not_a_trn_saved_model(tmp_path, monkeypatch, capsys, tf):
+    """A folder without a SavedModel and a SavedModel without a foleygan metadata asset: the same
+    one-line usage error."""
+    import pytest
+
+    import research.sync.guidance_check as guidance_check
+    from research.sync.pact_calibration import main
+
+    monkeypatch.setattr(guidance_check, "load_windows", lambda shards, split: [])
+    bare = tmp_path / "bare"
+    tf.saved_model.save(tf.Module(), str(bare))
+    for path in (tmp_path, bare):
+        with pytest.raises(SystemExit) as exit_:
+            main([str(path), str(tmp_path)])
+        assert exit_.value.code == 2
+        assert f"{path}: not a TRN SavedModel (`foleygan export trn`)" in capsys.readouterr().err
