@@ -97,7 +97,7 @@ def motion_onsets(videos, side: int = 128, progress: bool = False) -> dict:
     for i, clip in enumerate(tqdm(clips, desc="videos", unit="video", disable=not progress)):
         j = (i + 1) % len(clips)
         curves = motion_curves(clip, read_frames(clip.path, frame_size=side)[0])
-        rows.append({"video": clip.path, "fps": clip.fps, "real_onsets": int(len(real[i].frames)),
+        rows.append({"video": clip.path, "fps": clip.fps, "real_onsets": len(real[i].frames),
                      "curves": {name: {"own": curve_scores(c, real[i], clip.duration),
                                        "mismatched": curve_scores(c, real[j], min(clip.duration, clips[j].duration))}
                                 for name, c in curves.items()}})

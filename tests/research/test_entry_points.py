@@ -15,6 +15,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
                                            ("research.sync.real_timing", "TRN_SAVED_MODEL VIDEOS"),
                                            ("research.sync.pact_calibration", "TRN_SAVED_MODEL SHARDS_DIR"),
                                            ("research.sync.motion_onsets", "--side SIDE"),
+                                           ("research.sync.event_detector", "SHARDS_DIR VIDEOS"),
                                            ("research.perf.kernel_ceiling", "--preset PRESET"),
                                            ("research.dataset.x264_repeat", "usage: python -m research.dataset")])
 def test_entry_point_runs(module, words):

@@ -4,7 +4,12 @@ video's own recorded track and the next video's."""
 import numpy as np
 import pytest
 
-from research.sync.motion_onsets import curve_scores, flow_speed, format_motion_onsets, motion_onsets
+from research.sync.motion_onsets import (
+    curve_scores,
+    flow_speed,
+    format_motion_onsets,
+    motion_onsets,
+)
 
 
 def test_flow_speed_is_zero_for_a_still_picture_and_follows_a_moving_square():
@@ -28,7 +33,10 @@ def test_a_curve_peaking_on_the_real_onsets_scores_high_and_is_cut_to_the_shared
     on, off = np.zeros(72, np.float32), np.zeros(72, np.float32)
     on[[int(round(t * 24)) for t in times]] = 1.0
     off[[6, 40, 64]] = 1.0
-    peaks = lambda c: Onsets(c, 24.0, np.flatnonzero(c))                 # noqa: E731
+
+    def peaks(curve):
+        return Onsets(curve, 24.0, np.flatnonzero(curve))
+
     good, bad = curve_scores(peaks(on), real, 3.0), curve_scores(peaks(off), real, 3.0)
     assert good["f1"] == pytest.approx(1.0) and bad["f1"] == 0.0
     assert good["envelope_r"] > 0.3 > bad["envelope_r"]
