@@ -47,6 +47,26 @@ def test_alignment_of_a_curve_peaking_at_the_events():
     assert abs(noise["peak_hit_rate"] - noise["chance_hit_rate"]) < 0.2 and noise["p_value"] > 0.01
 
 
+def test_missed_groups_name_the_classes_p_act_does_not_follow(capsys):
+    """The classes of two bundled-recipe runs: a sparse class at 0.15 is missed although 2.4× its
+    chance rate; a dense class at 0.40 is missed at 1.1× chance; the voiced ones pass."""
+    from foleygan_tf.commands.train import _warn_missed_classes
+    from foleygan_tf.evaluation.action_sync import missed_groups
+
+    def group(hit, chance):
+        return {"peak_hit_rate": hit, "chance_hit_rate": chance}
+
+    sync = {"per_group": {"break": group(0.15, 0.0625), "clock": group(0.51, 0.14), "typing": group(0.86, 0.29),
+                          "rain": group(0.40, 0.35), "fire": group(None, None)}}
+    assert missed_groups(sync) == {"break": (0.15, 0.0625), "rain": (0.40, 0.35)}
+    assert missed_groups({"per_group": {"clock": group(0.51, 0.14)}}) == {} and missed_groups({}) == {}
+    _warn_missed_classes(sync)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "2 class(es)" in out and "break 0.15 vs chance 0.06" in out
+    _warn_missed_classes({"per_group": {"clock": group(0.51, 0.14)}})
+    assert capsys.readouterr().out == ""
+
+
 def test_alignment_skips_clips_without_events_and_padding():
     p = [np.array([0.1, 0.9, 0.1, 0.1, 0.1]), np.ones(5), np.array([0.1, 0.1, 0.1, 0.8, 0.1])]
     events = [np.array([0.25, -1.0, -1.0]), np.array([-1.0, -1.0]), np.array([0.5, 9.0])]  # 9 s: after the clip

@@ -92,7 +92,22 @@ def run_trn(args) -> int:
     elif not result["test_windows"]:
         line += "; the test split is empty: no validation and no evaluation"
     print(f"{line} → {args.run_dir}")
+    if report is not None:
+        _warn_missed_classes(report["action_sync"])
     return 0
+
+
+def _warn_missed_classes(sync: dict) -> None:
+    """One line naming the classes whose events the 2TRN's P_act does not follow on the test
+    windows: G leaves them silent wherever its guidance comes from this TRN."""
+    from foleygan_tf.evaluation.action_sync import MISSED_HIT_RATE, MISSED_LIFT, missed_groups
+
+    missed = missed_groups(sync)
+    if missed:
+        names = ", ".join(f"{k} {hit:.2f} vs chance {chance:.2f}" for k, (hit, chance) in missed.items())
+        print(f"warning: P_act does not follow the events of {len(missed)} class(es) (peak hit rate below "
+              f"{MISSED_HIT_RATE:g} or {MISSED_LIFT:g}× chance: {names}); the sound generated from this TRN will "
+              "miss them — a run with another --set seed=N may learn them (docs/trn.md)")
 
 
 def run_gan(args) -> int:
