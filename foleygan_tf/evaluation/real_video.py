@@ -51,9 +51,9 @@ from foleygan_tf.audio.onsets import ONSET_WINDOW_S, Onsets, onset_scores
 from foleygan_tf.video.frames import VIDEO_EXTENSIONS
 
 __all__ = ["SCORE_RATE", "BANDWIDTH_RATE", "MATCH_WINDOW_S", "VIDEO_EXTENSIONS", "RealClip", "video_files",
-           "load_real_clip", "track_onsets", "frame_difference_onsets", "curve_onsets", "match_scores", "envelope_correlation",
-           "bandwidth", "pair_scores", "score_track", "evaluate_videos", "write_report", "format_report_md",
-           "format_summary"]
+           "load_real_clip", "track_onsets", "frame_difference_onsets", "curve_onsets", "match_scores",
+           "envelope_correlation", "bandwidth", "pair_scores", "score_track", "evaluate_videos", "write_report",
+           "format_report_md", "format_summary"]
 
 SCORE_RATE = 22050                 # onsets and envelopes
 ONSET_HOP = 512                    # librosa's default hop of onset_strength / onset_detect
