@@ -61,10 +61,10 @@ def test_missed_groups_name_the_classes_p_act_does_not_follow(capsys):
     assert missed_groups(sync) == {"break": (0.15, 0.0625), "rain": (0.40, 0.35)}
     assert missed_groups({"per_group": {"clock": group(0.51, 0.14)}}) == {} and missed_groups({}) == {}
     _warn_missed_classes(sync)
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1 and "2 class(es)" in out and "break 0.15 vs chance 0.06" in out
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "2 class(es)" in err and "break 0.15 vs chance 0.06" in err
     _warn_missed_classes({"per_group": {"clock": group(0.51, 0.14)}})
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr().err == ""
 
 
 def test_alignment_skips_clips_without_events_and_padding():

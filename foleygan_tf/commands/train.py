@@ -2,7 +2,8 @@
 
 * ``trn SHARDS_DIR RUN_DIR`` — the action recognizer in its two stages (MTRN, then 2TRN:
   ``foleygan_tf.training.trn.train_trn_on_shards``), then its test-split evaluation
-  (``RUN_DIR/eval.json``, ``confusion_matrix.png``);
+  (``RUN_DIR/eval.json``, ``confusion_matrix.png``; on stderr, the classes whose events P_act
+  misses);
 * ``gan SHARDS_DIR RUN_DIR [--trn TRN_RUN_DIR] [--steps N]`` — the visually guided BigGAN
   (``foleygan_tf.training.fit_gan.train_gan_on_shards``);
 * ``classifier SHARDS_DIR RUN_DIR`` — the sound-retrieval classifier of the evaluation.
@@ -12,6 +13,9 @@ Re-running a command with the same ``RUN_DIR`` resumes it with the run's own con
 """
 
 from __future__ import annotations
+
+import sys
+
 
 def register(subparsers, common) -> None:
     p = subparsers.add_parser("train", help="train the action recognizer (trn) or the FoleyGAN (gan)",
@@ -105,9 +109,9 @@ def _warn_missed_classes(sync: dict) -> None:
     missed = missed_groups(sync)
     if missed:
         names = ", ".join(f"{k} {hit:.2f} vs chance {chance:.2f}" for k, (hit, chance) in missed.items())
-        print(f"warning: P_act does not follow the events of {len(missed)} class(es) (peak hit rate below "
-              f"{MISSED_HIT_RATE:g} or {MISSED_LIFT:g}× chance: {names}); the sound generated from this TRN will "
-              "miss them — a run with another --set seed=N may learn them (docs/trn.md)")
+        print(f"foleygan: warning: P_act does not follow the events of {len(missed)} class(es) (peak hit rate "
+              f"below {MISSED_HIT_RATE:g} or {MISSED_LIFT:g}× chance: {names}); the sound generated from this TRN "
+              "will miss them — a run with another --set seed=N may learn them (docs/trn.md)", file=sys.stderr)
 
 
 def run_gan(args) -> int:
