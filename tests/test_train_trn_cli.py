@@ -48,8 +48,9 @@ def test_alignment_of_a_curve_peaking_at_the_events():
 
 
 def test_missed_groups_name_the_classes_p_act_does_not_follow(capsys):
-    """The classes of two bundled-recipe runs: a sparse class at 0.15 is missed although 2.4× its
-    chance rate; a dense class at 0.40 is missed at 1.1× chance; the voiced ones pass."""
+    """Classes of two bundled-recipe runs and of the tiny preset: a sparse class at 0.15 is missed
+    although 2.4× its chance rate, a dense one at 0.40 (chance 0.35) too; the voiced ones pass,
+    a dense one at 0.95 (chance 0.71: 1.3× only) among them."""
     from foleygan_tf.commands.train import _warn_missed_classes
     from foleygan_tf.evaluation.action_sync import missed_groups
 
@@ -57,7 +58,7 @@ def test_missed_groups_name_the_classes_p_act_does_not_follow(capsys):
         return {"peak_hit_rate": hit, "chance_hit_rate": chance}
 
     sync = {"per_group": {"break": group(0.15, 0.0625), "clock": group(0.51, 0.14), "typing": group(0.86, 0.29),
-                          "rain": group(0.40, 0.35), "fire": group(None, None)}}
+                          "rain": group(0.40, 0.35), "horse": group(0.95, 0.71), "fire": group(None, None)}}
     assert missed_groups(sync) == {"break": (0.15, 0.0625), "rain": (0.40, 0.35)}
     assert missed_groups({"per_group": {"clock": group(0.51, 0.14)}}) == {} and missed_groups({}) == {}
     _warn_missed_classes(sync)

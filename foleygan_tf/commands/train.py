@@ -104,14 +104,14 @@ def run_trn(args) -> int:
 def _warn_missed_classes(sync: dict) -> None:
     """One line naming the classes whose events the 2TRN's P_act does not follow on the test
     windows: G leaves them silent wherever its guidance comes from this TRN."""
-    from foleygan_tf.evaluation.action_sync import MISSED_HIT_RATE, MISSED_LIFT, missed_groups
+    from foleygan_tf.evaluation.action_sync import MISSED_GAP, missed_groups
 
     missed = missed_groups(sync)
     if missed:
         names = ", ".join(f"{k} {hit:.2f} vs chance {chance:.2f}" for k, (hit, chance) in missed.items())
         print(f"foleygan: warning: P_act does not follow the events of {len(missed)} class(es) (peak hit rate "
-              f"below {MISSED_HIT_RATE:g} or {MISSED_LIFT:g}× chance: {names}); the sound generated from this TRN "
-              "will miss them — a run with another --set seed=N may learn them (docs/trn.md)", file=sys.stderr)
+              f"less than {MISSED_GAP:.0%} of the way from chance to 1: {names}); the sound generated from this "
+              "TRN will miss them — a run with another --set seed=N may learn them (docs/trn.md)", file=sys.stderr)
 
 
 def run_gan(args) -> int:
