@@ -413,8 +413,9 @@ def _small() -> Config:
         audio=AudioConfig(sample_rate=11025, frame_length=512, frame_step=128, fft_length=512,
                           image_size=256, griffin_lim_iters=48),
         video=VideoConfig(frame_size=112, backbone="small_cnn", feature_dim=256, frames_per_clip=48),
-        # difference: the 2TRN's P_act peaks where the frames change (docs/trn.md, "The networks")
-        trn=TRNConfig(batch_size=32, epochs=30, pair_epochs=30, pair_input="difference"),
+        # rgb_difference: the 2TRN's own motion stream; the difference of the frozen backbone's
+        # features does not time the events (docs/trn.md, "The networks")
+        trn=TRNConfig(batch_size=32, epochs=30, pair_epochs=30, pair_input="rgb_difference"),
         # EMA decay 0.999 (half-life ≈ 700 updates): BigGAN's 0.9999 averages over ≈ 10⁴ updates,
         # longer than these presets train, so the EMA weights would stay near the start weights.
         gan=GANConfig(ch=24, z_dim=140, shared_dim=64, guidance_channels=16, ema_start=200,
@@ -437,7 +438,7 @@ def _tiny() -> Config:
                           image_size=64, griffin_lim_iters=16, lms_refine_iters=16),
         video=VideoConfig(frame_size=32, backbone="small_cnn", feature_dim=64, frames_per_clip=24),
         trn=TRNConfig(projection_dim=32, dropout=0.5, mlp_units=32, batch_size=16, epochs=10, pair_epochs=10,
-                      pair_input="difference"),
+                      pair_input="rgb_difference"),
         gan=GANConfig(ch=4, z_dim=60, shared_dim=16, attention_resolution=32, guidance_channels=8,
                       ema_start=0, ema_decay=0.999),
         train=TrainConfig(batch_size=4, accumulation_steps=2, iterations=20, d_pretrain_updates=0,

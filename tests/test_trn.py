@@ -285,7 +285,8 @@ def test_rgb_difference_motion_stream(tf, trn, tiny_cfg):
     assert model.motion_encoder is not None
     from foleygan_tf.config import get_preset
 
-    assert build_action_recognizer(get_preset("tiny")).motion_encoder is None
+    assert build_action_recognizer(apply_overrides(get_preset("tiny"), ["trn.pair_input=difference"])
+                                   ).motion_encoder is None
     s = cfg.video.frame_size
     rng = np.random.default_rng(0)
     scene = rng.integers(0, 256, (2, 1, s, s, 3)).astype(np.uint8)
