@@ -181,11 +181,7 @@ def event_detector(train_windows, test_windows, videos, sample_rate: int, *, epo
     from tqdm import tqdm
 
     from foleygan_tf.evaluation.action_sync import pearson
-    from foleygan_tf.evaluation.real_video import (
-        curve_onsets,
-        load_real_clip,
-        track_onsets,
-    )
+    from foleygan_tf.evaluation.real_video import curve_onsets, load_real_clip, track_onsets
     from foleygan_tf.inference.pipeline import frames_for_trn
     from foleygan_tf.video.frames import read_frames
     from research.sync.motion_onsets import curve_scores

@@ -4,25 +4,21 @@ towards the audio-onset pair weights and read on videos with their own sound."""
 import numpy as np
 import pytest
 
-from research.sync.event_detector import (
-    build_detector,
-    event_detector,
-    format_event_detector,
-    pair_targets,
-)
+from research.sync.event_detector import build_detector, event_detector, format_event_detector, pair_targets
 
 SR, FPS, SIDE, FRAMES = 11025, 8.0, 16, 24       # 3 s windows of 24 frames
 
 
 def _window(event_frame: int, seed: int) -> dict:
     """A still picture in which a bright square appears on ``event_frame``, with a click on it."""
+    from foleygan_tf.evaluation.real_video import SCORE_RATE
     from tests.research.test_real_timing import _hits
 
     rng = np.random.default_rng(seed)
     frames = np.repeat(rng.integers(0, 60, (1, SIDE, SIDE, 3), dtype=np.uint8), FRAMES, axis=0)
     frames[event_frame:, 4:12, 4:12] = 255
     wave = _hits([event_frame / FPS], FRAMES / FPS)          # at the scoring rate: resample to SR
-    wave = np.interp(np.arange(int(FRAMES / FPS * SR)) / SR, np.arange(len(wave)) / 22050.0, wave)
+    wave = np.interp(np.arange(int(FRAMES / FPS * SR)) / SR, np.arange(len(wave)) / SCORE_RATE, wave)
     return {"frames": frames, "fps": FPS, "wave": wave.astype(np.float32)}
 
 

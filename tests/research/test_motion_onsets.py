@@ -4,12 +4,7 @@ video's own recorded track and the next video's."""
 import numpy as np
 import pytest
 
-from research.sync.motion_onsets import (
-    curve_scores,
-    flow_speed,
-    format_motion_onsets,
-    motion_onsets,
-)
+from research.sync.motion_onsets import curve_scores, flow_speed, format_motion_onsets, motion_onsets
 
 
 def test_flow_speed_is_zero_for_a_still_picture_and_follows_a_moving_square():
