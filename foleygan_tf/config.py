@@ -437,6 +437,7 @@ def _tiny() -> Config:
         audio=AudioConfig(sample_rate=689, frame_length=128, frame_step=32, fft_length=128,
                           image_size=64, griffin_lim_iters=16, lms_refine_iters=16),
         video=VideoConfig(frame_size=32, backbone="small_cnn", feature_dim=64, frames_per_clip=24),
+        # rgb_difference: as small (docs/trn.md, "The networks")
         trn=TRNConfig(projection_dim=32, dropout=0.5, mlp_units=32, batch_size=16, epochs=10, pair_epochs=10,
                       pair_input="rgb_difference"),
         gan=GANConfig(ch=4, z_dim=60, shared_dim=16, attention_resolution=32, guidance_channels=8,

@@ -181,15 +181,12 @@ def event_detector(train_windows, test_windows, videos, sample_rate: int, *, epo
     from tqdm import tqdm
 
     from foleygan_tf.evaluation.action_sync import pearson
-    from foleygan_tf.evaluation.real_video import curve_onsets, load_real_clip, track_onsets
+    from foleygan_tf.evaluation.real_video import curve_onsets
     from foleygan_tf.inference.pipeline import frames_for_trn
     from foleygan_tf.video.frames import read_frames
-    from research.sync.motion_onsets import curve_scores
+    from research.sync.motion_onsets import mean_scores, own_and_next, real_clips
 
-    videos = list(videos)
-    if len(videos) < 2:
-        raise ValueError("the mismatched reference needs at least 2 videos")
-    clips = [load_real_clip(v) for v in videos]          # every input checked before training
+    clips, real = real_clips(videos)          # every input checked before training
     frames, weights = pair_targets(train_windows, sample_rate)
     model = train_detector(frames, weights, epochs=epochs, seed=seed, verbose=2 if progress else 0)
     test_frames, test_weights = pair_targets(test_windows, sample_rate)
@@ -197,21 +194,14 @@ def event_detector(train_windows, test_windows, videos, sample_rate: int, *, epo
     synthetic_r = pearson(predicted.ravel().astype(np.float64), test_weights.ravel().astype(np.float64))
     del frames
     size, rate = model.frame_size, float(train_windows[0]["fps"])
-    real = [track_onsets(c.real) for c in clips]
     rows = []
     for i, clip in enumerate(tqdm(clips, desc="videos", unit="video", disable=not progress)):
-        j = (i + 1) % len(clips)
         video_frames, fps = frames_for_trn(*read_frames(clip.path, frame_size=size), rate)
         curve = detector_curve(model, video_frames)
-        onsets = curve_onsets(curve, fps)
-        rows.append({"video": clip.path, "own": curve_scores(onsets, real[i], clip.duration),
-                     "mismatched": curve_scores(onsets, real[j], min(clip.duration, clips[j].duration)),
+        rows.append({"video": clip.path, **own_and_next(curve_onsets(curve, fps), clips, real, i),
                      "curve_mean": float(curve.mean()), "curve_max": float(curve.max())})
-    mean = {"f1": float(np.mean([r["own"]["f1"] for r in rows])),
-            "mismatched_f1": float(np.mean([r["mismatched"]["f1"] for r in rows])),
-            "envelope_r": float(np.mean([r["own"]["envelope_r"] for r in rows]))}
     result = {"epochs": epochs, "seed": seed, "train_windows": len(weights),
-              "synthetic_r": 0.0 if synthetic_r is None else synthetic_r, "videos": rows, "mean": mean}
+              "synthetic_r": 0.0 if synthetic_r is None else synthetic_r, "videos": rows, "mean": mean_scores(rows)}
     if models is not None:
         result["through_generator"] = _through_generator(models, model, predicted, test_weights, clips)
     return result

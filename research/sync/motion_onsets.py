@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["flow_speed", "motion_curves", "curve_scores", "motion_onsets", "format_motion_onsets"]
+__all__ = ["flow_speed", "motion_curves", "curve_scores", "real_clips", "own_and_next", "mean_scores", "motion_onsets",
+           "format_motion_onsets"]
 
 SPEED_PERCENTILE = 99
 # OpenCV's documented example settings: pyramid scale 0.5, 3 levels, 15 px window, 3 iterations,
@@ -79,32 +80,51 @@ def curve_scores(curve, real, seconds: float) -> dict:
     return dict(scores, envelope_r=0.0 if r is None else r)
 
 
+def real_clips(videos) -> tuple[list, list]:
+    """``(clips, onsets)``: each video with its own sound decoded (``load_real_clip``, one-line
+    errors) and the onsets of its recorded track; at least 2 videos (the mismatched reference
+    needs another clip)."""
+    from foleygan_tf.evaluation.real_video import load_real_clip, track_onsets
+
+    videos = list(videos)
+    if len(videos) < 2:
+        raise ValueError("the mismatched reference needs at least 2 videos")
+    clips = [load_real_clip(v) for v in videos]
+    return clips, [track_onsets(c.real) for c in clips]
+
+
+def own_and_next(curve, clips, onsets, i: int) -> dict:
+    """A curve's ``Onsets`` read on ``clips[i]`` scored (:func:`curve_scores`) against that
+    clip's recorded track (``"own"``) and against the next clip's (``"mismatched"``, sorted order,
+    the last against the first; both cut to the shorter)."""
+    j = (i + 1) % len(clips)
+    return {"own": curve_scores(curve, onsets[i], clips[i].duration),
+            "mismatched": curve_scores(curve, onsets[j], min(clips[i].duration, clips[j].duration))}
+
+
+def mean_scores(scored) -> dict:
+    """``{"f1", "mismatched_f1", "envelope_r"}``: means over a list of :func:`own_and_next` results."""
+    scored = list(scored)
+    return {"f1": float(np.mean([s["own"]["f1"] for s in scored])),
+            "mismatched_f1": float(np.mean([s["mismatched"]["f1"] for s in scored])),
+            "envelope_r": float(np.mean([s["own"]["envelope_r"] for s in scored]))}
+
+
 def motion_onsets(videos, side: int = 128, progress: bool = False) -> dict:
     """``{"side", "videos": [{"video", "fps", "real_onsets", "curves": {name: {"own": …,
     "mismatched": …}}}], "mean": {name: {"f1", "mismatched_f1", "envelope_r"}}}`` for the videos
     (≥ 2: the mismatched reference needs another clip)."""
     from tqdm import tqdm
 
-    from foleygan_tf.evaluation.real_video import load_real_clip, track_onsets
     from foleygan_tf.video.frames import read_frames
 
-    videos = list(videos)
-    if len(videos) < 2:
-        raise ValueError("the mismatched reference needs at least 2 videos")
-    clips = [load_real_clip(v) for v in videos]          # every input checked before the flow work
-    real = [track_onsets(c.real) for c in clips]
+    clips, real = real_clips(videos)          # every input checked before the flow work
     rows = []
     for i, clip in enumerate(tqdm(clips, desc="videos", unit="video", disable=not progress)):
-        j = (i + 1) % len(clips)
         curves = motion_curves(clip, read_frames(clip.path, frame_size=side)[0])
         rows.append({"video": clip.path, "fps": clip.fps, "real_onsets": len(real[i].frames),
-                     "curves": {name: {"own": curve_scores(c, real[i], clip.duration),
-                                       "mismatched": curve_scores(c, real[j], min(clip.duration, clips[j].duration))}
-                                for name, c in curves.items()}})
-    mean = {name: {"f1": float(np.mean([r["curves"][name]["own"]["f1"] for r in rows])),
-                   "mismatched_f1": float(np.mean([r["curves"][name]["mismatched"]["f1"] for r in rows])),
-                   "envelope_r": float(np.mean([r["curves"][name]["own"]["envelope_r"] for r in rows]))}
-            for name in CURVES}
+                     "curves": {name: own_and_next(c, clips, real, i) for name, c in curves.items()}})
+    mean = {name: mean_scores(r["curves"][name] for r in rows) for name in CURVES}
     return {"side": side, "videos": rows, "mean": mean}
 
 
